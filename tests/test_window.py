@@ -1,0 +1,107 @@
+"""The window stage writes exactly the windows a plain numpy reference gives, and the reader checks them."""
+import json
+
+import numpy as np
+import pytest
+
+from pipeline.data import window_dataset
+from pipeline.window import WindowError, count_windows, make_windows, vocab_hash
+
+TEXT = ("MILO\nWe should not have climbed the water tower, Dexter.\n\n"
+        "DEXTER\nIt was your plan! (points at the ladder) All of it.\n\n") * 6
+
+
+def write_corpus(directory, train_text=TEXT, val_text=TEXT[:300]):
+    directory.mkdir(parents=True, exist_ok=True)
+    chars = sorted(set(train_text + val_text))
+    (directory / "train.txt").write_text(train_text, encoding="utf-8")
+    (directory / "val.txt").write_text(val_text, encoding="utf-8")
+    (directory / "vocab.json").write_text(json.dumps({"chars": chars, "sha256": vocab_hash(chars)}))
+    return chars
+
+
+def reference_windows(text, chars, section_length, step):
+    ids = np.array([chars.index(c) for c in text], dtype=np.int32)
+    starts = range(0, len(ids) - section_length, step)  # the article's loop
+    return np.array([ids[s:s + section_length + 1] for s in starts]).reshape(-1, section_length + 1)
+
+
+def read_back(windows_dir, split, chars, section_length, batch_size=7):
+    inputs, targets = [], []
+    for x, y in window_dataset(windows_dir, split, section_length=section_length, chars=chars,
+                               batch_size=batch_size):
+        inputs.append(x.numpy())
+        targets.append(y.numpy())
+    if not inputs:
+        return np.zeros((0, section_length + 1), dtype=np.int32)
+    return np.concatenate([np.concatenate(inputs), np.concatenate(targets)[:, None]], axis=1)
+
+
+@pytest.mark.parametrize("section_length, step", [(50, 10), (20, 1), (10, 37), (5, 5)])
+@pytest.mark.parametrize("compression", ["none", "gzip"])
+def test_round_trip_equals_numpy_reference(tmp_path, section_length, step, compression):
+    chars = write_corpus(tmp_path / "corpus")
+    meta = make_windows(tmp_path / "corpus", tmp_path / "windows", tmp_path / "metrics.json",
+                        section_length=section_length, step=step, compression=compression,
+                        windows_per_shard=97, progress=False)
+    for split, text in (("train", TEXT), ("val", TEXT[:300])):
+        expected = reference_windows(text, chars, section_length, step)
+        assert meta["splits"][split]["windows"] == len(expected) == count_windows(len(text), section_length, step)
+        np.testing.assert_array_equal(read_back(tmp_path / "windows", split, chars, section_length), expected)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["train"]["windows"] == meta["splits"]["train"]["windows"]
+
+
+def test_shards_split_at_the_requested_size(tmp_path):
+    write_corpus(tmp_path / "corpus")
+    meta = make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=8, step=1,
+                        windows_per_shard=100, progress=False)
+    shards = meta["splits"]["train"]["shards"]
+    total = meta["splits"]["train"]["windows"]
+    assert len(shards) == -(-total // 100) > 1
+    assert [s["windows"] for s in shards[:-1]] == [100] * (len(shards) - 1)
+    assert sum(s["windows"] for s in shards) == total
+    assert shards[0]["file"] == f"train-00000-of-{len(shards):05d}.tfrecord"
+
+
+def test_corpus_shorter_than_one_window_gives_no_windows(tmp_path):
+    chars = write_corpus(tmp_path / "corpus", val_text="SHORT\n")
+    make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=50, step=10,
+                 progress=False)
+    assert len(read_back(tmp_path / "w", "val", chars, 50)) == 0
+
+
+def test_uncompressed_disk_is_about_one_byte_per_id(tmp_path):
+    write_corpus(tmp_path / "corpus", train_text=TEXT * 20)
+    meta = make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=50, step=1,
+                        progress=False)
+    info = meta["splits"]["train"]
+    assert sum(s["bytes"] for s in info["shards"]) < info["windows"] * 51 * 1.05
+
+
+def test_reader_refuses_other_section_length_and_vocab(tmp_path):
+    chars = write_corpus(tmp_path / "corpus")
+    make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=20, step=3,
+                 progress=False)
+    with pytest.raises(WindowError, match=r"meta.json: windows have section_length 20, but 50"):
+        window_dataset(tmp_path / "w", "train", section_length=50, chars=chars, batch_size=4)
+    with pytest.raises(WindowError, match="another vocabulary"):
+        window_dataset(tmp_path / "w", "train", section_length=20, chars=chars + ["~"], batch_size=4)
+
+
+def test_reader_names_a_truncated_shard(tmp_path):
+    chars = write_corpus(tmp_path / "corpus")
+    meta = make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=20, step=3,
+                        progress=False)
+    shard = tmp_path / "w" / meta["splits"]["train"]["shards"][0]["file"]
+    shard.write_bytes(shard.read_bytes()[:-10])
+    with pytest.raises(WindowError, match=f"{shard.name}: .*truncated or corrupt"):
+        window_dataset(tmp_path / "w", "train", section_length=20, chars=chars, batch_size=4)
+
+
+def test_character_outside_vocab_is_named(tmp_path):
+    write_corpus(tmp_path / "corpus")
+    (tmp_path / "corpus" / "val.txt").write_text("MILO \u00a7")
+    with pytest.raises(WindowError, match=r"val.txt: character '\u00a7' is not in the vocabulary"):
+        make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=5, step=1,
+                     progress=False)

@@ -1,0 +1,75 @@
+"""The character-level LSTM language model, and a one-step version of it for fast generation.
+
+In:  vocabulary size and the `train.*` model params.
+Out: `build_model(...)`, a Keras model from int ids `[batch, time]` to the logits `[batch, vocab]` of
+     the character that follows; `Stepper`, which runs the same weights one character at a time,
+     carrying the LSTM state, so generating n characters costs n steps instead of n windows.
+
+The LSTM keeps Keras's defaults (tanh, sigmoid, no recurrent dropout, no unroll) so that it can use
+the cuDNN kernel on a GPU.
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="scriptlm")
+class OneHot(keras.layers.Layer):
+    """Integer ids -> one-hot float vectors, as the article fed its LSTM."""
+
+    def __init__(self, depth: int, **kwargs):
+        super().__init__(**kwargs)
+        self.depth = depth
+
+    def call(self, ids):
+        return keras.ops.one_hot(ids, self.depth)
+
+    def get_config(self):
+        return {**super().get_config(), "depth": self.depth}
+
+
+def build_model(vocab_size: int, *, hidden_units: int, layers: int = 1, embedding: int = 0,
+                dropout: float = 0.0) -> keras.Model:
+    """ids [batch, time] -> LSTM stack -> logits [batch, vocab_size] for the next character."""
+    ids = keras.Input(shape=(None,), dtype="int32", name="ids")
+    if embedding > 0:
+        x = keras.layers.Embedding(vocab_size, embedding, name="embedding")(ids)
+    else:
+        x = OneHot(vocab_size, name="one_hot")(ids)
+    for layer in range(layers):
+        last = layer == layers - 1
+        x = keras.layers.LSTM(hidden_units, return_sequences=not last, name=f"lstm_{layer}")(x)
+        if dropout > 0:
+            x = keras.layers.Dropout(dropout, name=f"dropout_{layer}")(x)
+    logits = keras.layers.Dense(vocab_size, name="logits")(x)
+    return keras.Model(ids, logits, name="char_lstm")
+
+
+class Stepper:
+    """The trained model's weights in a graph that takes and returns each LSTM's (h, c) state."""
+
+    def __init__(self, model: keras.Model):
+        lstms = [l for l in model.layers if isinstance(l, keras.layers.LSTM)]
+        self.units = [l.units for l in lstms]
+        ids = keras.Input(shape=(None,), dtype="int32")
+        states_in, states_out = [], []
+        x = next(l for l in model.layers if isinstance(l, (OneHot, keras.layers.Embedding)))(ids)
+        for lstm in lstms:
+            h, c = keras.Input(shape=(lstm.units,)), keras.Input(shape=(lstm.units,))
+            stateful_twin = keras.layers.LSTM(lstm.units, return_sequences=True, return_state=True)
+            x, h_out, c_out = stateful_twin(x, initial_state=[h, c])
+            stateful_twin.set_weights(lstm.get_weights())
+            states_in += [h, c]
+            states_out += [h_out, c_out]
+        logits = model.get_layer("logits")(x[:, -1])
+        self.graph = keras.Model([ids, *states_in], [logits, *states_out])
+        self.step = tf.function(lambda ids, state: self.graph([ids, *state]), reduce_retracing=True)
+
+    def zero_state(self, batch: int) -> list:
+        return [tf.zeros([batch, u]) for u in self.units for _ in range(2)]
+
+    def feed(self, ids, state):
+        """Feed ids [batch, time] (time >= 1); return (logits after the last id, new state)."""
+        logits, *state = self.step(tf.convert_to_tensor(ids, dtype=tf.int32), list(state))
+        return logits, state

@@ -1,0 +1,122 @@
+"""The `sample` stage, and the generator behind `scriptlm generate`: write new scripts with a trained model.
+
+In:  `models/model.keras`, `models/vocab.json`, `data/corpus/val.txt` (for priming);
+     params `sample.*` and `train.section_length`.
+Out: `data/samples/temperature-<T>.txt` (one file per temperature; the prompt is marked) and
+     `data/samples/samples.md` (all of them, side by side).
+
+Generation is stateful: the prompt warms the LSTM state once, then each new character costs one
+LSTM step. Logits are divided by the temperature and sampled with a seeded stateless categorical
+draw; temperature 0 means greedy (argmax).
+"""
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from pipeline.model import Stepper
+from pipeline.params import ParamsError, load_params
+
+PROMPT_MARK = "<<<prompt ends here>>>"
+
+
+class SampleError(ValueError):
+    """A model, vocabulary, prompt or temperature that cannot be used; the message says which."""
+
+
+def load_generator(model_dir: Path) -> tuple[Stepper, list[str]]:
+    """Load `model.keras` and the `vocab.json` saved beside it; check they belong together."""
+    model_dir = Path(model_dir)
+    model_path, vocab_path = model_dir / "model.keras", model_dir / "vocab.json"
+    for path in (model_path, vocab_path):
+        if not path.exists():
+            raise SampleError(f"{path}: not found. Train a model first (`dvc repro train`).")
+    chars = json.loads(vocab_path.read_text(encoding="utf-8"))["chars"]
+    model = keras.models.load_model(model_path)
+    if model.output_shape[-1] != len(chars):
+        raise SampleError(f"{vocab_path}: {len(chars)} symbols, but {model_path} predicts "
+                          f"{model.output_shape[-1]}; the vocabulary does not belong to this model.")
+    return Stepper(model), chars
+
+
+def encode_prompt(prompt: str, chars: list[str]) -> list[int]:
+    """Ids of the prompt's characters; unknown characters are an error listing them and where."""
+    index = {c: i for i, c in enumerate(chars)}
+    unknown = [(pos, c) for pos, c in enumerate(prompt) if c not in index]
+    if unknown:
+        listed = ", ".join(f"{c!r} at {pos}" for pos, c in unknown[:10])
+        raise SampleError(f"the prompt has characters the model does not know: {listed}"
+                          + (" ..." if len(unknown) > 10 else ""))
+    if not prompt:
+        raise SampleError("the prompt is empty; give at least one character")
+    return [index[c] for c in prompt]
+
+
+def generate(stepper: Stepper, chars: list[str], prompt: str, *, length: int, temperature: float,
+             num: int = 1, seed: int = 0, on_step=None) -> list[str]:
+    """Generate `num` continuations of `length` characters each after `prompt`, all in one batch."""
+    if not temperature >= 0 or not np.isfinite(temperature):
+        raise SampleError(f"temperature must be a number >= 0 (0 = greedy), not {temperature}")
+    ids = encode_prompt(prompt, chars)
+    logits, state = stepper.feed(np.tile(ids, (num, 1)), stepper.zero_state(num))
+    out = np.zeros((num, length), dtype=np.int64)
+    for t in range(length):
+        if temperature == 0:
+            next_ids = tf.argmax(logits, axis=-1)
+        else:
+            scaled = tf.cast(logits, tf.float64) / temperature
+            next_ids = tf.random.stateless_categorical(scaled, 1, seed=[seed, t])[:, 0]
+        out[:, t] = next_ids.numpy()
+        if on_step is not None:
+            on_step([chars[i] for i in out[:, t]])
+        logits, state = stepper.feed(out[:, t:t + 1], state)
+    return ["".join(chars[i] for i in row) for row in out]
+
+
+def pick_prompt(prime: str, val_path: Path, length: int, seed: int) -> str:
+    """The configured prime text, or else a seeded random slice of `length` characters of val.txt."""
+    if prime:
+        return prime
+    text = Path(val_path).read_text(encoding="utf-8")
+    if len(text) <= length:
+        return text or "\n"
+    start = random.Random(seed).randrange(len(text) - length)
+    return text[start:start + length]
+
+
+def write_samples(model_dir: Path, val_path: Path, out_dir: Path, settings: dict, section_length: int) -> dict:
+    """Generate one sample per temperature in `settings`; return {temperature: text}."""
+    stepper, chars = load_generator(model_dir)
+    prompt = pick_prompt(settings["prime"], val_path, section_length, settings["seed"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    samples = {}
+    for temperature in settings["temperatures"]:
+        text = generate(stepper, chars, prompt, length=settings["length"], temperature=temperature,
+                        seed=settings["seed"])[0]
+        samples[temperature] = text
+        (out_dir / f"temperature-{temperature}.txt").write_text(
+            f"{prompt}{PROMPT_MARK}\n{text}\n", encoding="utf-8")
+    sections = [f"## temperature {t}\n\n```\n{prompt}{PROMPT_MARK}\n{text}\n```\n" for t, text in samples.items()]
+    (out_dir / "samples.md").write_text("# Samples\n\n" + "\n".join(sections), encoding="utf-8")
+    return samples
+
+
+def main() -> None:
+    try:
+        params = load_params()
+        samples = write_samples(Path("models"), Path("data/corpus/val.txt"), Path("data/samples"),
+                                params["sample"], params["train"]["section_length"])
+    except (ParamsError, SampleError) as error:
+        sys.exit(f"sample: {error}")
+    for temperature, text in samples.items():
+        print(f"--- temperature {temperature} ---\n{text[:300]}")
+
+
+if __name__ == "__main__":
+    main()

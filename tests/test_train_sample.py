@@ -1,0 +1,102 @@
+"""A tiny model really trains, and generation with carried state matches the full model."""
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+from pipeline.model import Stepper, build_model
+from pipeline.sample import SampleError, generate, load_generator, write_samples
+from pipeline.train import train
+from pipeline.window import make_windows, vocab_hash
+
+TEXT = "".join(f"KENNY\nThe bus is {word} again.\n\nMILO\nThen we walk.\n\n"
+               for word in ["late", "early", "late", "gone", "late", "early"] * 12)
+
+SETTINGS = {"section_length": 12, "hidden_units": 24, "layers": 1, "embedding": 0, "dropout": 0.0,
+            "optimizer": "adam", "learning_rate": 0.01, "batch_size": 32, "epochs": 3,
+            "shuffle_buffer": 1000, "seed": 7}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("trained")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    chars = sorted(set(TEXT))
+    (corpus / "train.txt").write_text(TEXT)
+    (corpus / "val.txt").write_text(TEXT[:600])
+    (corpus / "vocab.json").write_text(json.dumps({"chars": chars, "sha256": vocab_hash(chars)}))
+    make_windows(corpus, root / "windows", root / "windows.json", section_length=12, step=2, progress=False)
+    cwd = os.getcwd()
+    os.chdir(root)  # outside any git/DVC repo, so DVCLive only writes files
+    try:
+        metrics = train(root / "windows", corpus / "vocab.json", root / "models", root / "dvclive", SETTINGS,
+                        verbose=0)
+    finally:
+        os.chdir(cwd)
+    return root, chars, metrics
+
+
+def test_training_learns_and_logs_with_dvclive(trained):
+    root, chars, metrics = trained
+    assert metrics["val_loss"] < 0.6 * math.log(len(chars))  # far better than guessing uniformly
+    summary = json.loads((root / "dvclive" / "metrics.json").read_text())
+    assert summary["step"] == SETTINGS["epochs"] - 1
+    assert summary["eval"]["loss"] == pytest.approx(metrics["val_loss"], rel=1e-5)
+    assert summary["eval"]["bpc"] == pytest.approx(metrics["val_loss"] / math.log(2), rel=1e-5)
+    rows = (root / "dvclive" / "plots" / "metrics" / "train" / "loss.tsv").read_text().splitlines()
+    assert len(rows) == 1 + SETTINGS["epochs"]
+    losses = [float(r.split("\t")[-1]) for r in rows[1:]]
+    assert losses[-1] < losses[0]
+    assert json.loads((root / "models" / "vocab.json").read_text())["chars"] == chars
+
+
+@pytest.mark.parametrize("layers, embedding", [(1, 0), (2, 8)])
+def test_stepper_matches_full_model_on_every_prefix(layers, embedding):
+    model = build_model(20, hidden_units=16, layers=layers, embedding=embedding)
+    stepper = Stepper(model)
+    ids = np.random.default_rng(0).integers(0, 20, size=(2, 75))
+    for length in (1, 5, 50, 75):  # 75 is longer than a 50-character section
+        full = model(ids[:, :length]).numpy()
+        logits, state = stepper.feed(ids[:, :1], stepper.zero_state(2))
+        for t in range(1, length, 13):  # feed the rest in uneven chunks, carrying the state
+            logits, state = stepper.feed(ids[:, t:min(t + 13, length)], state)
+        np.testing.assert_allclose(logits.numpy(), full, atol=1e-5)
+
+
+def test_generation_is_deterministic_and_survives_extreme_temperatures(trained):
+    root, chars, _ = trained
+    stepper, chars = load_generator(root / "models")
+    greedy = generate(stepper, chars, "KENNY\n", length=40, temperature=0)
+    assert greedy == generate(stepper, chars, "KENNY\n", length=40, temperature=0)
+    assert generate(stepper, chars, "MILO\n", length=40, temperature=1.0, seed=3) == \
+        generate(stepper, chars, "MILO\n", length=40, temperature=1.0, seed=3)
+    for temperature in (1e-3, 10.0):
+        texts = generate(stepper, chars, "MILO\n", length=30, temperature=temperature, num=3)
+        assert len(texts) == 3 and all(len(t) == 30 and set(t) <= set(chars) for t in texts)
+    assert generate(stepper, chars, "MILO\n", length=30, temperature=1e-3)[0] == \
+        generate(stepper, chars, "MILO\n", length=30, temperature=0)[0]
+
+
+def test_bad_prompts_and_temperatures_are_clear_errors(trained):
+    root, _, _ = trained
+    stepper, chars = load_generator(root / "models")
+    with pytest.raises(SampleError, match=r"'Z' at 0, 'Q' at 3"):
+        generate(stepper, chars, "ZenQ", length=5, temperature=0.5)
+    with pytest.raises(SampleError, match="temperature must be a number >= 0"):
+        generate(stepper, chars, "MILO", length=5, temperature=-1)
+    with pytest.raises(SampleError, match="not found"):
+        load_generator(root / "nowhere")
+
+
+def test_sample_stage_writes_one_file_per_temperature(trained, tmp_path):
+    root, _, _ = trained
+    settings = {"temperatures": [0, 0.5], "length": 80, "prime": "", "seed": 1}
+    samples = write_samples(root / "models", root / "corpus" / "val.txt", tmp_path, settings, 12)
+    assert set(samples) == {0, 0.5}
+    for temperature in (0, 0.5):
+        text = (tmp_path / f"temperature-{temperature}.txt").read_text()
+        assert "<<<prompt ends here>>>" in text and len(samples[temperature]) == 80
+    assert "temperature 0.5" in (tmp_path / "samples.md").read_text()

@@ -1,0 +1,91 @@
+"""The `scriptlm` command: `generate` text with a trained model, run the offline `demo`, or `serve-sample`.
+
+In:  command-line arguments (see `scriptlm --help` and `scriptlm <command> --help`).
+Out: generated text streamed to stdout; the demo workspace; or the sample site served on 127.0.0.1.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+
+def generate_command(args) -> None:
+    from pipeline.sample import SampleError, generate, load_generator
+
+    try:
+        stepper, chars = load_generator(args.model)
+        prompt = args.prime.encode().decode("unicode_escape") if args.escapes else args.prime
+        sys.stdout.write(prompt)
+        stream = (lambda step: (sys.stdout.write(step[0]), sys.stdout.flush())) if args.num == 1 else None
+        texts = generate(stepper, chars, prompt, length=args.length, temperature=args.temperature,
+                         num=args.num, seed=args.seed, on_step=stream)
+    except SampleError as error:
+        sys.exit(f"generate: {error}")
+    if args.num == 1:
+        print()
+    else:
+        for i, text in enumerate(texts, 1):
+            print(f"\n--- sample {i} ---\n{prompt}{text}")
+
+
+def demo_command(args) -> None:
+    import subprocess
+
+    from pipeline.workspace import run_demo
+
+    try:
+        run_demo(Path(args.project), Path(args.dir))
+    except subprocess.CalledProcessError as error:
+        sys.exit(f"demo: `{' '.join(error.cmd[-2:])}` failed (exit {error.returncode}) in {args.dir}/; "
+                 "its output is above. `make clean-demo` starts the demo afresh.")
+
+
+def serve_command(args) -> None:
+    from scrapers.serve import serve_sample_site
+
+    with serve_sample_site(args.root) as urls:
+        for site, url in urls.items():
+            print(f"{site}: {url}")
+        print("Ctrl-C to stop.")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="scriptlm", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    gen = commands.add_parser("generate", help="write new script text with a trained model",
+                              description="Stream new text from a trained model, after a prompt.")
+    gen.add_argument("--model", default="models", help="directory with model.keras and vocab.json (default: models)")
+    gen.add_argument("--prime", default="\n", help="text to start from; with --escapes, \\n is a newline (default: a newline)")
+    gen.add_argument("--escapes", action=argparse.BooleanOptionalAction, default=True,
+                     help="interpret backslash escapes such as \\n in --prime (default: on)")
+    gen.add_argument("--temperature", type=float, default=0.5, help="0 = greedy; higher = more surprising (default: 0.5)")
+    gen.add_argument("--length", type=int, default=500, help="characters to generate (default: 500)")
+    gen.add_argument("--num", type=int, default=1, help="independent samples, generated as one batch (default: 1)")
+    gen.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same text (default: 0)")
+    gen.set_defaults(func=generate_command)
+
+    demo = commands.add_parser("demo", help="run the whole pipeline offline on the bundled sample site",
+                               description="Copy the project into its own git + DVC workspace, with the "
+                                           "sample site and a small model, and run `dvc repro` there.")
+    demo.add_argument("--dir", default="demo", help="workspace directory (default: demo)")
+    demo.add_argument("--project", default=".", help="project directory to copy (default: .)")
+    demo.set_defaults(func=demo_command)
+
+    serve = commands.add_parser("serve-sample", help="serve the bundled sample site on 127.0.0.1 to browse it")
+    serve.add_argument("--root", default="sample_site", help="sample site directory (default: sample_site)")
+    serve.set_defaults(func=serve_command)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""IMSDb TV transcripts: show page -> episode detail pages -> transcript pages.
+
+In: the site's base URL (https://imsdb.com, or the loopback sample site) and show names.
+Out: listings `{site, show, season, episodes: [n], title, url}` in show-page order, where `url` is
+the episode detail page and n the position within its series (1-based); then, per listing, the
+transcript page stored raw and its `episodes.json` item, or None (recorded) when there is none.
+
+Chain (docs: /work/shared/docs/sites.md section 2):
+    /TV/<Show>.html                 `<h2>Series N</h2>`, then one `<p>` per episode whose first `<a>`
+                                    points into /TV Transcripts/
+    /TV Transcripts/<...> Script.html   `table.script-details`, link into /transcripts/
+    /transcripts/<...>.html         the transcript (td.scrtext > pre), stored as received
+Hrefs carry literal spaces, `?`, `&` and `'`; `quote_url` turns them into a requestable URL.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote, urlsplit
+
+from bs4 import BeautifulSoup
+
+from scrapers.crawl import Crawl, episode_record
+from scrapers.http import decode_page, quote_url
+
+SITE = "imsdb"
+SERIES_HEADING = re.compile(r"\bSeries\s*(\d+)", re.IGNORECASE)
+EPISODE_PATH_PREFIX = "/TV Transcripts/"
+# The show page's file name where it differs from the show's name.
+SHOW_FILE_NAMES = {"Stargate SG-1": "Stargate SG1"}
+
+
+def show_page_url(base_url: str, show: str) -> str:
+    return quote_url(base_url, f"/TV/{SHOW_FILE_NAMES.get(show, show)}.html")
+
+
+def _text(tag) -> str:
+    return " ".join(tag.get_text(" ").split())
+
+
+def parse_show_page(html: str, page_url: str) -> list[dict]:
+    """Episodes of a show page in document order: `{season, episode, title, url}`.
+
+    `url` is the absolute, quoted URL of the episode detail page. Episodes listed before any
+    "Series N" heading get season 0; a detail page linked twice is listed once.
+    """
+    soup = BeautifulSoup(html, "html.parser")
+    season, number, seen, episodes = 0, 0, set(), []
+    for tag in soup.find_all(["h2", "p"]):
+        if tag.name == "h2":
+            heading = SERIES_HEADING.search(_text(tag))
+            if heading:
+                season, number = int(heading.group(1)), 0
+            continue
+        link = tag.find("a")
+        if link is None or not link.get("href"):
+            continue
+        url = quote_url(page_url, link["href"])
+        if not unquote(urlsplit(url).path).startswith(EPISODE_PATH_PREFIX) or url in seen:
+            continue
+        seen.add(url)
+        number += 1
+        episodes.append({"season": season, "episode": number, "title": _text(link), "url": url})
+    return episodes
+
+
+def parse_episode_page(html: str, page_url: str) -> str | None:
+    """The absolute, quoted URL of the transcript linked from an episode detail page, or None."""
+    soup = BeautifulSoup(html, "html.parser")
+    link = (soup.select_one('table.script-details a[href^="/transcripts/"]')
+            or soup.select_one('p[align="center"] a[href]'))
+    return quote_url(page_url, link["href"]) if link else None
+
+
+def list_episodes(crawl: Crawl, base_url: str, shows: list[str]) -> list[dict]:
+    """Fetch (or reuse) each show page and list its episodes; a missing show page is recorded."""
+    listings = []
+    for show in shows:
+        url = show_page_url(base_url, show)
+        page = crawl.page(url, kind="show", show=show)
+        if page is None:
+            continue
+        for episode in parse_show_page(decode_page(page), url):
+            listings.append({"site": SITE, "show": show, "season": episode["season"],
+                             "episodes": [episode["episode"]], "title": episode["title"],
+                             "url": episode["url"]})
+    return listings
+
+
+def fetch_episode(crawl: Crawl, listing: dict) -> dict | None:
+    """Detail page -> transcript page; the `episodes.json` item, or None (recorded) if there is none."""
+    about = {key: listing[key] for key in ("show", "season", "episodes", "title")}
+    detail = crawl.page(listing["url"], kind="episode", **about)
+    if detail is None:
+        return None
+    transcript_url = parse_episode_page(decode_page(detail), listing["url"])
+    if transcript_url is None:
+        crawl.skip(listing["url"], kind="transcript", reason="no transcript link on the episode page", **about)
+        return None
+    if not urlsplit(transcript_url).path.lower().endswith((".html", ".htm")):
+        crawl.skip(transcript_url, kind="transcript", reason="transcript is not an HTML page", **about)
+        return None
+    if crawl.page(transcript_url, kind="transcript", **about) is None:
+        return None
+    return episode_record(listing, transcript_url, crawl.store.relative_path(transcript_url))

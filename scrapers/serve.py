@@ -1,0 +1,58 @@
+"""Serve the bundled sample site over loopback, so the offline pipeline runs the live code path.
+
+In: the sample site root (`sample_site/`, holding one document root per site, see docs/contracts.md).
+Out: a context manager yielding `{site: base URL}`, e.g. {"imsdb": "http://127.0.0.1:40123", ...};
+each site has its own `ThreadingHTTPServer` on an ephemeral 127.0.0.1 port (so root-relative links
+resolve as on the real hosts), in a daemon thread, silent, shut down when the block ends.
+For livesinabox the page to scrape is `<base>/friends/scripts.shtml`.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import ExitStack, contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+
+from scrapers.http import ScrapeError
+
+SITES = ("imsdb", "livesinabox")
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    # mimetypes does not know .shtml everywhere; the scraper refuses anything not served as text.
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map,
+                      ".html": "text/html", ".htm": "text/html", ".shtml": "text/html", ".txt": "text/plain"}
+
+    def log_message(self, format, *args) -> None:
+        pass
+
+
+@contextmanager
+def serve_directory(root: str | Path, handler=QuietHandler) -> Iterator[str]:
+    """Serve one directory on 127.0.0.1 at an ephemeral port; yield its base URL (no trailing /)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
+    server.daemon_threads = True
+    # A short poll interval makes shutdown() return quickly instead of after up to half a second.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name=f"serve {root}", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@contextmanager
+def serve_sample_site(root: str | Path = "sample_site", sites=SITES) -> Iterator[dict[str, str]]:
+    """Serve `<root>/<site>/` for each site; yield {site: base URL}."""
+    root = Path(root)
+    missing = [site for site in sites if not (root / site).is_dir()]
+    if missing:
+        raise ScrapeError(f"no sample site at {root / missing[0]}; "
+                          f"write it with `python {root / 'generate.py'}`.")
+    with ExitStack() as servers:
+        yield {site: servers.enter_context(serve_directory(root / site)) for site in sites}

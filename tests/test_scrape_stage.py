@@ -1,0 +1,193 @@
+"""The `scrape` stage end to end, against the bundled sample site served on 127.0.0.1.
+
+Checks that episodes.json lists every episode in site order with the exact bytes stored, that a
+rerun fetches nothing, that a limited or interrupted run is resumed, and that `main()` turns
+expected errors (bad params, no network) into one line on stderr and exit code 1.
+"""
+import json
+import re
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+import yaml
+
+from pipeline import scrape as stage
+from pipeline.params import check_params, load_params
+from scrapers.http import ScrapeError
+from scrapers.serve import QuietHandler, serve_directory, serve_sample_site
+
+PROJECT = Path(__file__).resolve().parent.parent
+SAMPLE = PROJECT / "sample_site"
+SITES = ("imsdb", "livesinabox")
+pytestmark = pytest.mark.skipif(not all((SAMPLE / site).is_dir() for site in SITES),
+                                reason="the sample site is not generated (python sample_site/generate.py)")
+
+
+def sample_params(**scrape_settings) -> dict:
+    params = load_params(PROJECT / "params.yaml")
+    params["scrape"].update({"source": "sample", "sites": list(SITES), "delay": 0, "retries": 0,
+                             "limit": 0, "imsdb": {**params["scrape"]["imsdb"], "shows": ["South Park"]},
+                             **scrape_settings})
+    return check_params(params)
+
+
+def run(raw_dir: Path, **scrape_settings) -> dict:
+    return stage.scrape(sample_params(**scrape_settings), raw_dir, progress=False, sample_root=SAMPLE)
+
+
+def episodes(raw_dir: Path, site: str) -> list[dict]:
+    return json.loads((raw_dir / "sample" / site / "episodes.json").read_text(encoding="utf-8"))
+
+
+def stored_pages(raw_dir: Path) -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in sorted(raw_dir.glob("sample/*/pages/*"))}
+
+
+def expected_imsdb_titles() -> list[str]:
+    """Titles in show-page order, read from the detail page file names rather than by our parser."""
+    show_page = (SAMPLE / "imsdb/TV/South Park.html").read_text(encoding="latin-1")
+    names = re.findall(r'<p><a href="/TV Transcripts/South Park - (.+?) Script\.html"', show_page)
+    return list(dict.fromkeys(names))
+
+
+def expected_livesinabox_hrefs() -> list[str]:
+    index = (SAMPLE / "livesinabox/friends/scripts.shtml").read_text(encoding="cp1252")
+    return list(dict.fromkeys(re.findall(r'<li><a href="([^"]+)">Ep\w*\s*\d+', index)))
+
+
+def sample_file(site: str, url: str) -> Path:
+    return SAMPLE / site / unquote(urlsplit(url).path).lstrip("/")
+
+
+def test_sample_scrape_lists_every_episode_in_order_with_exact_bytes(tmp_path):
+    reports = run(tmp_path)
+    imsdb_episodes, friends_episodes = episodes(tmp_path, "imsdb"), episodes(tmp_path, "livesinabox")
+
+    assert [e["title"] for e in imsdb_episodes] == expected_imsdb_titles()
+    assert [(e["season"], e["episodes"][0]) for e in imsdb_episodes] == sorted(
+        (e["season"], e["episodes"][0]) for e in imsdb_episodes)
+    hrefs = expected_livesinabox_hrefs()
+    assert [urlsplit(e["url"]).path for e in friends_episodes] == [f"/friends/{href}" for href in hrefs]
+    assert any(len(e["episodes"]) == 2 for e in friends_episodes)
+    assert any(e["season"] == 10 for e in friends_episodes)
+
+    for site, site_episodes in (("imsdb", imsdb_episodes), ("livesinabox", friends_episodes)):
+        assert reports[site].crawl.counts["failed"] == reports[site].crawl.counts["skipped"] == 0
+        for episode in site_episodes:
+            assert episode["url"].startswith(f"sample://{site}/")
+            stored = (tmp_path / "sample" / site / episode["path"]).read_bytes()
+            assert stored == sample_file(site, episode["url"]).read_bytes()
+            assert set(episode) == {"site", "show", "season", "episodes", "title", "url", "path", "id"}
+
+
+def test_second_run_fetches_nothing_and_writes_the_same_episode_list(tmp_path):
+    run(tmp_path)
+    first = {site: (tmp_path / "sample" / site / "episodes.json").read_bytes() for site in SITES}
+    manifest_lines = {site: len((tmp_path / "sample" / site / "manifest.jsonl").read_text().splitlines())
+                      for site in SITES}
+    reports = run(tmp_path)
+    for site in SITES:
+        assert reports[site].crawl.counts["fetched"] == 0 and reports[site].crawl.counts["reused"] > 0
+        assert (tmp_path / "sample" / site / "episodes.json").read_bytes() == first[site]
+        assert len((tmp_path / "sample" / site / "manifest.jsonl").read_text().splitlines()) == manifest_lines[site]
+
+
+def test_a_limited_run_is_completed_by_a_full_one_without_losing_pages(tmp_path):
+    limited = run(tmp_path, limit=3)
+    assert [len(episodes(tmp_path, site)) for site in SITES] == [3, 3]
+    kept = stored_pages(tmp_path)
+
+    full = run(tmp_path)
+    for site in SITES:
+        assert full[site].crawl.counts["reused"] == limited[site].crawl.counts["fetched"]
+    assert len(episodes(tmp_path, "imsdb")) == len(expected_imsdb_titles())
+    after = stored_pages(tmp_path)
+    assert all(after[path] == content for path, content in kept.items())
+
+
+def hangs_up_after(answers: int):
+    """A request handler that answers `answers` requests, then drops every connection unanswered."""
+    lock, left = threading.Lock(), [answers]
+
+    class DyingHandler(QuietHandler):
+        def do_GET(self):
+            with lock:
+                left[0] -= 1
+                dead = left[0] < 0
+            if dead:
+                self.close_connection = True
+                return
+            super().do_GET()
+
+    return DyingHandler
+
+
+def test_a_run_whose_server_dies_midway_keeps_its_pages_and_resumes(tmp_path):
+    scrape_params = sample_params(sites=["livesinabox"])["scrape"]
+    out_dir = tmp_path / "sample"
+
+    def scrape_from(base):
+        return stage.scrape_sites(scrape_params, {"livesinabox": f"{base}/friends/scripts.shtml"},
+                                  out_dir, progress=False)["livesinabox"]
+
+    with serve_directory(SAMPLE / "livesinabox", handler=hangs_up_after(6)) as base:
+        broken = scrape_from(base)       # robots.txt, the index and 4 episode pages get through
+    assert broken.crawl.counts["fetched"] == 5 and broken.crawl.counts["failed"] > 0
+    assert len(episodes(tmp_path, "livesinabox")) == 4
+    kept = stored_pages(tmp_path)
+
+    with serve_sample_site(SAMPLE, sites=["livesinabox"]) as bases:
+        resumed = scrape_from(bases["livesinabox"])
+    assert resumed.crawl.counts["reused"] == 5
+    assert resumed.crawl.counts["fetched"] == broken.crawl.counts["failed"]
+    assert len(episodes(tmp_path, "livesinabox")) == len(expected_livesinabox_hrefs())
+    assert all(stored_pages(tmp_path)[path] == content for path, content in kept.items())
+
+
+def test_a_missing_sample_site_is_a_clear_error(tmp_path):
+    with pytest.raises(ScrapeError, match="no sample site at .*generate.py"):
+        stage.scrape(sample_params(), tmp_path, progress=False, sample_root=tmp_path / "nowhere")
+
+
+# ------------------------------------------------------------------------------------------ main()
+
+def run_stage(cwd: Path, params: dict) -> subprocess.CompletedProcess:
+    """Run `python -m pipeline.scrape` as DVC does, in `cwd` holding `params` as params.yaml."""
+    (cwd / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
+    return subprocess.run([sys.executable, "-m", "pipeline.scrape"], cwd=cwd, capture_output=True,
+                          text=True, timeout=60, env={"PYTHONPATH": str(PROJECT), "PATH": ""})
+
+
+def test_main_scrapes_the_sample_site(tmp_path):
+    (tmp_path / "sample_site").symlink_to(SAMPLE)
+    done = run_stage(tmp_path, sample_params())
+    assert done.returncode == 0, done.stderr
+    assert [line.split(":")[0] for line in done.stdout.splitlines()] == list(SITES)
+    assert (tmp_path / "data/raw/sample/livesinabox/episodes.json").is_file()
+
+
+def test_main_without_network_fails_fast_with_a_hint(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    params = sample_params(source="live")
+    for site in SITES:   # both on loopback: the preflight must not look up any real host
+        params["scrape"][site]["url"] = f"http://127.0.0.1:{closed}/friends/scripts.shtml"
+    done = run_stage(tmp_path, params)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "cannot reach 127.0.0.1" in done.stderr and "make demo" in done.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_main_rejects_bad_params_before_any_work(tmp_path):
+    params = sample_params()
+    params["scrape"]["delya"] = 1
+    done = run_stage(tmp_path, params)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "unknown key 'scrape.delya'" in done.stderr and not (tmp_path / "data").exists()

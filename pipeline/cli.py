@@ -6,19 +6,33 @@ Out: generated text streamed to stdout; the demo workspace; or the sample site s
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
 
 
+ESCAPES = {"n": "\n", "t": "\t", "\\": "\\"}
+
+
+def unescape(text: str) -> str:
+    """Turn the escapes \\n, \\t and \\\\ into a newline, a tab and a backslash; leave all else alone."""
+    return re.sub(r"\\([nt\\])", lambda match: ESCAPES[match.group(1)], text)
+
+
 def generate_command(args) -> None:
-    from pipeline.sample import SampleError, generate, load_generator
+    from pipeline.sample import SampleError, encode_prompt, generate, load_generator
 
     try:
+        if args.length <= 0 or args.num <= 0:
+            raise SampleError("--length and --num must be at least 1")
         stepper, chars = load_generator(args.model)
-        prompt = args.prime.encode().decode("unicode_escape") if args.escapes else args.prime
-        sys.stdout.write(prompt)
-        stream = (lambda step: (sys.stdout.write(step[0]), sys.stdout.flush())) if args.num == 1 else None
+        prompt = unescape(args.prime) if args.escapes else args.prime
+        encode_prompt(prompt, chars)  # refuse a bad prompt before printing any of it
+        stream = None
+        if args.num == 1:  # one sample streams as it comes; a batch is printed when done
+            sys.stdout.write(prompt)
+            stream = lambda step: (sys.stdout.write(step[0]), sys.stdout.flush())
         texts = generate(stepper, chars, prompt, length=args.length, temperature=args.temperature,
                          num=args.num, seed=args.seed, on_step=stream)
     except SampleError as error:

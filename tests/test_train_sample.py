@@ -100,3 +100,19 @@ def test_sample_stage_writes_one_file_per_temperature(trained, tmp_path):
         text = (tmp_path / f"temperature-{temperature}.txt").read_text()
         assert "<<<prompt ends here>>>" in text and len(samples[temperature]) == 80
     assert "temperature 0.5" in (tmp_path / "samples.md").read_text()
+
+
+def test_generate_command_streams_text_and_refuses_unknown_characters(trained, capsys):
+    from pipeline.cli import main
+
+    root, _, _ = trained
+    main(["generate", "--model", str(root / "models"), "--prime", "KENNY\\n", "--length", "25",
+          "--temperature", "0"])
+    out = capsys.readouterr().out
+    assert out.startswith("KENNY\n") and len(out) == len("KENNY\n") + 25 + 1
+    with pytest.raises(SystemExit, match=r"'\u20ac' at 2"):
+        main(["generate", "--model", str(root / "models"), "--prime", "KE\u20ac"])
+    assert capsys.readouterr().out == ""  # nothing printed before the error
+    main(["generate", "--model", str(root / "models"), "--prime", "MILO\\n", "--length", "10", "--num", "2"])
+    out = capsys.readouterr().out
+    assert out.count("--- sample") == 2 and out.count("MILO\n") == 2

@@ -111,14 +111,9 @@ def scrape_site(site: str, url: str, crawl: Crawl, scrape_params: dict, *, progr
                 public_origin: tuple[str, str] | None = None) -> SiteReport:
     """List the episodes of one site, fetch each (reusing stored pages), write its episodes.json."""
     module = SITE_MODULES[site]
-    if site == "imsdb":
-        listings = imsdb.list_episodes(crawl, url, scrape_params["imsdb"]["shows"])
-    else:
-        listings = livesinabox.list_episodes(crawl, url)
+    listings = module.list_episodes(crawl, url, scrape_params[site], limit=scrape_params["limit"])
     if not listings:
         raise ScrapeError(f"{site}: found no episodes at {url} (see {crawl.store.manifest_path}).")
-    if scrape_params["limit"]:
-        listings = listings[: scrape_params["limit"]]
     report = SiteReport(site, crawl=crawl, episodes_path=crawl.store.episodes_path)
     with tqdm(listings, desc=site, unit="episode", position=position, disable=not progress) as bar:
         for listing in bar:

@@ -71,10 +71,11 @@ def parse_episode_page(html: str, page_url: str) -> str | None:
     return quote_url(page_url, link["href"]) if link else None
 
 
-def list_episodes(crawl: Crawl, base_url: str, shows: list[str]) -> list[dict]:
-    """Fetch (or reuse) each show page and list its episodes; a missing show page is recorded."""
+def list_episodes(crawl: Crawl, base_url: str, site_params: dict, *, limit: int = 0) -> list[dict]:
+    """Fetch (or reuse) each show page in `site_params["shows"]` and list its episodes (the first
+    `limit` of them if limit > 0); a missing show page is recorded."""
     listings = []
-    for show in shows:
+    for show in site_params["shows"]:
         url = show_page_url(base_url, show)
         page = crawl.page(url, kind="show", show=show)
         if page is None:
@@ -83,7 +84,7 @@ def list_episodes(crawl: Crawl, base_url: str, shows: list[str]) -> list[dict]:
             listings.append({"site": SITE, "show": show, "season": episode["season"],
                              "episodes": [episode["episode"]], "title": episode["title"],
                              "url": episode["url"]})
-    return listings
+    return listings[:limit] if limit else listings
 
 
 def fetch_episode(crawl: Crawl, listing: dict) -> dict | None:

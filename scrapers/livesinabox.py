@@ -45,9 +45,11 @@ def parse_index(html: str, index_url: str) -> list[dict]:
     return list(by_url.values())
 
 
-def list_episodes(crawl: Crawl, index_url: str) -> list[dict]:
+def list_episodes(crawl: Crawl, index_url: str, site_params: dict | None = None, *, limit: int = 0) -> list[dict]:
+    """The episode pages linked from the index (the first `limit` of them if limit > 0)."""
     page = crawl.page(index_url, kind="index", show=SHOW)
-    return [] if page is None else parse_index(decode_page(page), index_url)
+    listings = [] if page is None else parse_index(decode_page(page), index_url)
+    return listings[:limit] if limit else listings
 
 
 def fetch_episode(crawl: Crawl, listing: dict) -> dict | None:

@@ -336,7 +336,7 @@ def test_imsdb_records_missing_pages_and_links_without_crashing(tmp_path, httpse
     serve_page(httpserver, "/transcripts/Puddle-Town-Salt-&-Pepper.html", "<td class=scrtext><pre>ok</pre></td>")
     serve_page(httpserver, "/TV Transcripts/Puddle Town - Gran's Big Day Script.html", "gone", status=404)
     crawl = Crawl(client(), PageStore(tmp_path))
-    listings = imsdb.list_episodes(crawl, httpserver.url_for("/"), ["Puddle Town", "No Such Show"])
+    listings = imsdb.list_episodes(crawl, httpserver.url_for("/"), {"shows": ["Puddle Town", "No Such Show"]})
     assert len(listings) == 4  # the absolute Series 10 link points at imsdb.com and is never fetched
     records = [imsdb.fetch_episode(crawl, listing) for listing in listings[:3]]
     assert [r and r["title"] for r in records] == [None, "Salt & Pepper", None]

@@ -10,6 +10,9 @@ A window is `section_length + 1` consecutive character ids (uint8): the model re
 Windows start every `step` characters, exactly as the article's
 `range(0, len(text) - section_length, step)`, and never cross from one split into the other.
 
+`meta.json` records, per split, the window count and each shard's file name, window count, size
+and sha256, so the reader can refuse a stale, truncated or corrupted shard by name.
+
 Record schema: each TFRecord record is a `tf.train.Example` with one feature,
 `windows` (bytes_list of one value): up to `WINDOWS_PER_RECORD` windows laid end to end, i.e.
 `k * (section_length + 1)` uint8 ids. Packing many windows per record keeps the per-record overhead
@@ -84,6 +87,14 @@ def _serialize(windows: np.ndarray) -> bytes:
     return tf.train.Example(features=tf.train.Features(feature={"windows": feature})).SerializeToString()
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def shard_name(split: str, index: int, count: int) -> str:
     return f"{split}-{index:05d}-of-{count:05d}.tfrecord"
 
@@ -110,7 +121,7 @@ def write_split(ids: np.ndarray, split: str, out_dir: Path, *, section_length: i
                 in_shard -= len(windows)
                 bar.update(len(windows))
         shards.append({"file": name, "windows": min(windows_per_shard, total - first),
-                       "bytes": (out_dir / name).stat().st_size})
+                       "bytes": (out_dir / name).stat().st_size, "sha256": file_sha256(out_dir / name)})
     bar.close()
     return {"windows": total, "chars": int(len(ids)), "shards": shards}
 

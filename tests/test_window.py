@@ -105,3 +105,47 @@ def test_character_outside_vocab_is_named(tmp_path):
     with pytest.raises(WindowError, match=r"val.txt: character '\u00a7' is not in the vocabulary"):
         make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=5, step=1,
                      progress=False)
+
+
+def test_all_positions_objective_reads_the_shifted_window(tmp_path):
+    chars = write_corpus(tmp_path / "corpus")
+    make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=16, step=5,
+                 progress=False)
+    expected = reference_windows(TEXT, chars, 16, 5)
+    inputs, targets = [], []
+    for x, y in window_dataset(tmp_path / "w", "train", section_length=16, chars=chars, batch_size=9,
+                               objective="all"):
+        assert y.shape[1] == 16
+        inputs.append(x.numpy())
+        targets.append(y.numpy())
+    np.testing.assert_array_equal(np.concatenate(inputs), expected[:, :-1])
+    np.testing.assert_array_equal(np.concatenate(targets), expected[:, 1:])
+
+
+def test_reader_names_a_corrupted_shard_of_the_right_size(tmp_path):
+    chars = write_corpus(tmp_path / "corpus")
+    meta = make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=20, step=3,
+                        progress=False)
+    shard = tmp_path / "w" / meta["splits"]["val"]["shards"][0]["file"]
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    with pytest.raises(WindowError, match=f"{shard.name}: its content does not match the sha256"):
+        window_dataset(tmp_path / "w", "val", section_length=20, chars=chars, batch_size=4)
+
+
+def test_shuffled_reading_is_seeded_and_a_permutation(tmp_path):
+    chars = write_corpus(tmp_path / "corpus")
+    make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=10, step=2,
+                 progress=False)
+
+    def read(seed):
+        batches = window_dataset(tmp_path / "w", "train", section_length=10, chars=chars, batch_size=16,
+                                 shuffle_buffer=1000, seed=seed)
+        return np.concatenate([x.numpy() for x, _ in batches])
+
+    expected = reference_windows(TEXT, chars, 10, 2)[:, :-1]
+    first = read(3)
+    np.testing.assert_array_equal(first, read(3))
+    assert not np.array_equal(first, expected)
+    assert sorted(map(bytes, first.astype(np.uint8))) == sorted(map(bytes, expected.astype(np.uint8)))

@@ -34,7 +34,7 @@ def generate_command(args) -> None:
             sys.stdout.write(prompt)
             stream = lambda step: (sys.stdout.write(step[0]), sys.stdout.flush())
         texts = generate(stepper, chars, prompt, length=args.length, temperature=args.temperature,
-                         num=args.num, seed=args.seed, on_step=stream)
+                         num=args.num, seed=args.seed, top_k=args.top_k, on_step=stream)
     except SampleError as error:
         sys.exit(f"generate: {error}")
     if args.num == 1:
@@ -81,6 +81,8 @@ def main(argv=None) -> None:
     gen.add_argument("--escapes", action=argparse.BooleanOptionalAction, default=True,
                      help="interpret backslash escapes such as \\n in --prime (default: on)")
     gen.add_argument("--temperature", type=float, default=0.5, help="0 = greedy; higher = more surprising (default: 0.5)")
+    gen.add_argument("--top-k", type=int, default=0,
+                     help="sample only among the k most likely characters; 0 = all (default: 0)")
     gen.add_argument("--length", type=int, default=500, help="characters to generate (default: 500)")
     gen.add_argument("--num", type=int, default=1, help="independent samples, generated as one batch (default: 1)")
     gen.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same text (default: 0)")

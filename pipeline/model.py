@@ -47,14 +47,22 @@ def build_model(vocab_size: int, *, hidden_units: int, layers: int = 1, embeddin
 
 
 class Stepper:
-    """The trained model's weights in a graph that takes and returns each LSTM's (h, c) state."""
+    """The trained model's weights, run with the LSTM state carried between calls.
+
+    `feed` runs a whole chunk of ids (e.g. a prompt) through a Keras twin of the model;
+    `one_step` is the same arithmetic for a single character written out as plain tensor ops
+    (a row lookup instead of a one-hot matmul, no RNN loop), which is what makes generating one
+    character at a time cheap.
+    """
 
     def __init__(self, model: keras.Model):
         lstms = [l for l in model.layers if isinstance(l, keras.layers.LSTM)]
+        encoder = next(l for l in model.layers if isinstance(l, (OneHot, keras.layers.Embedding)))
+        head = model.get_layer("logits")
         self.units = [l.units for l in lstms]
         ids = keras.Input(shape=(None,), dtype="int32")
         states_in, states_out = [], []
-        x = next(l for l in model.layers if isinstance(l, (OneHot, keras.layers.Embedding)))(ids)
+        x = encoder(ids)
         for lstm in lstms:
             h, c = keras.Input(shape=(lstm.units,)), keras.Input(shape=(lstm.units,))
             stateful_twin = keras.layers.LSTM(lstm.units, return_sequences=True, return_state=True)
@@ -62,9 +70,15 @@ class Stepper:
             stateful_twin.set_weights(lstm.get_weights())
             states_in += [h, c]
             states_out += [h_out, c_out]
-        logits = model.get_layer("logits")(x[:, -1])
-        self.graph = keras.Model([ids, *states_in], [logits, *states_out])
+        self.graph = keras.Model([ids, *states_in], [head(x[:, -1]), *states_out])
         self.step = tf.function(lambda ids, state: self.graph([ids, *state]), reduce_retracing=True)
+
+        def frozen(weights):
+            return tf.Variable(weights, trainable=False)
+
+        self.embeddings = frozen(encoder.get_weights()[0]) if isinstance(encoder, keras.layers.Embedding) else None
+        self.cells = [tuple(frozen(w) for w in lstm.get_weights()) for lstm in lstms]  # kernel, recurrent, bias
+        self.head_kernel, self.head_bias = (frozen(w) for w in head.get_weights())
 
     def zero_state(self, batch: int) -> list:
         return [tf.zeros([batch, u]) for u in self.units for _ in range(2)]
@@ -73,3 +87,23 @@ class Stepper:
         """Feed ids [batch, time] (time >= 1); return (logits after the last id, new state)."""
         logits, *state = self.step(tf.convert_to_tensor(ids, dtype=tf.int32), list(state))
         return logits, state
+
+    def one_step(self, ids, state):
+        """Feed one id per sample, ids [batch]; return (logits [batch, vocab], new state)."""
+        new_state = []
+        x = None
+        for layer, (kernel, recurrent, bias) in enumerate(self.cells):
+            h, c = state[2 * layer], state[2 * layer + 1]
+            if layer > 0:
+                projected = tf.matmul(x, kernel)
+            elif self.embeddings is None:
+                projected = tf.gather(kernel, ids)  # one-hot row times kernel is just that row
+            else:
+                projected = tf.matmul(tf.gather(self.embeddings, ids), kernel)
+            gates = projected + tf.matmul(h, recurrent) + bias
+            i, f, g, o = tf.split(gates, 4, axis=-1)  # Keras's gate order
+            c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+            h = tf.sigmoid(o) * tf.tanh(c)
+            new_state += [h, c]
+            x = h
+        return tf.matmul(x, self.head_kernel) + self.head_bias, new_state

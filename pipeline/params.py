@@ -77,6 +77,7 @@ SCHEMA = {
     "train.seed": (int, None, ""),
     "sample.temperatures": (list, _temperatures, "a non-empty list of numbers >= 0"),
     "sample.length": (int, _positive, "> 0"),
+    "sample.top_k": (int, _non_negative, ">= 0 (0 means no limit)"),
     "sample.prime": (str, None, ""),
     "sample.seed": (int, None, ""),
 }

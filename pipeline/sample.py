@@ -6,14 +6,17 @@ Out: `data/samples/temperature-<T>.txt` (one file per temperature; the prompt is
      `data/samples/samples.md` (all of them, side by side).
 
 Generation is stateful: the prompt warms the LSTM state once, then each new character costs one
-LSTM step. Logits are divided by the temperature and sampled with a seeded stateless categorical
-draw; temperature 0 means greedy (argmax).
+LSTM step, and the step and the draw run as one compiled TensorFlow function. Logits are divided
+by the temperature (in float64, so tiny temperatures stay finite), optionally cut to the `top_k`
+most likely characters, and sampled with a seeded stateless categorical draw; temperature 0 means
+greedy (argmax).
 """
 from __future__ import annotations
 
 import json
 import random
 import sys
+import weakref
 from pathlib import Path
 
 import keras
@@ -58,24 +61,65 @@ def encode_prompt(prompt: str, chars: list[str]) -> list[int]:
     return [index[c] for c in prompt]
 
 
+def _pick_next(logits, temperature, top_k: int, seed):
+    """Next ids from logits [batch, vocab]: argmax at temperature 0, else a seeded draw from
+    softmax(logits / temperature) restricted to the `top_k` most likely ids (0 = all)."""
+    logits = tf.cast(logits, tf.float64)  # float64 keeps tiny temperatures finite
+    if top_k > 0:
+        kth_best = tf.math.top_k(logits, k=min(top_k, logits.shape[-1])).values[:, -1:]
+        logits = tf.where(logits < kth_best, tf.constant(-np.inf, tf.float64), logits)
+    greedy = tf.argmax(logits, axis=-1, output_type=tf.int32)
+    scaled = logits / tf.maximum(tf.cast(temperature, tf.float64), 1e-300)
+    drawn = tf.cast(tf.random.stateless_categorical(scaled, 1, seed=seed)[:, 0], tf.int32)
+    return tf.where(temperature > 0, drawn, greedy)
+
+
+class Sampler:
+    """Generates characters in compiled chunks: each call runs `n` one-step updates and draws."""
+
+    def __init__(self, stepper: Stepper):
+        def generate_chunk(next_ids, state, temperature, top_k: int, seed, start, n):
+            drawn = tf.TensorArray(tf.int32, size=n)
+            for t in tf.range(n):
+                drawn = drawn.write(t, next_ids)
+                logits, state = stepper.one_step(next_ids, state)
+                next_ids = _pick_next(logits, temperature, top_k, tf.stack([seed, start + tf.cast(t, tf.int64) + 1]))
+            return tf.transpose(drawn.stack()), next_ids, state
+
+        self.generate_chunk = tf.function(generate_chunk, reduce_retracing=True)
+
+
+_SAMPLERS: "weakref.WeakKeyDictionary[Stepper, Sampler]" = weakref.WeakKeyDictionary()
+STREAM_CHUNK = 8  # characters per compiled call when streaming to a terminal
+
+
 def generate(stepper: Stepper, chars: list[str], prompt: str, *, length: int, temperature: float,
-             num: int = 1, seed: int = 0, on_step=None) -> list[str]:
+             num: int = 1, seed: int = 0, top_k: int = 0, on_step=None) -> list[str]:
     """Generate `num` continuations of `length` characters each after `prompt`, all in one batch."""
     if not temperature >= 0 or not np.isfinite(temperature):
         raise SampleError(f"temperature must be a number >= 0 (0 = greedy), not {temperature}")
+    if top_k < 0:
+        raise SampleError(f"top_k must be >= 0 (0 = no limit), not {top_k}")
     ids = encode_prompt(prompt, chars)
+    if stepper not in _SAMPLERS:  # one per model, so later calls reuse its traced function
+        _SAMPLERS[stepper] = Sampler(stepper)
+    sampler = _SAMPLERS[stepper]
     logits, state = stepper.feed(np.tile(ids, (num, 1)), stepper.zero_state(num))
-    out = np.zeros((num, length), dtype=np.int64)
-    for t in range(length):
-        if temperature == 0:
-            next_ids = tf.argmax(logits, axis=-1)
-        else:
-            scaled = tf.cast(logits, tf.float64) / temperature
-            next_ids = tf.random.stateless_categorical(scaled, 1, seed=[seed, t])[:, 0]
-        out[:, t] = next_ids.numpy()
+    temperature = tf.constant(temperature, tf.float64)
+    seed = tf.constant(seed, tf.int64)
+    next_ids = _pick_next(logits, temperature, top_k, tf.stack([seed, tf.constant(0, tf.int64)]))
+    chunk = STREAM_CHUNK if on_step is not None else length
+    pieces = []
+    for start in range(0, length, chunk):
+        n = min(chunk, length - start)
+        drawn, next_ids, state = sampler.generate_chunk(next_ids, state, temperature, top_k, seed,
+                                                        tf.constant(start, tf.int64), tf.constant(n))
+        drawn = drawn.numpy()
+        pieces.append(drawn)
         if on_step is not None:
-            on_step([chars[i] for i in out[:, t]])
-        logits, state = stepper.feed(out[:, t:t + 1], state)
+            for t in range(n):
+                on_step([chars[i] for i in drawn[:, t]])
+    out = np.concatenate(pieces, axis=1)
     return ["".join(chars[i] for i in row) for row in out]
 
 
@@ -98,7 +142,7 @@ def write_samples(model_dir: Path, val_path: Path, out_dir: Path, settings: dict
     samples = {}
     for temperature in settings["temperatures"]:
         text = generate(stepper, chars, prompt, length=settings["length"], temperature=temperature,
-                        seed=settings["seed"])[0]
+                        seed=settings["seed"], top_k=settings["top_k"])[0]
         samples[temperature] = text
         (out_dir / f"temperature-{temperature}.txt").write_text(
             f"{prompt}{PROMPT_MARK}\n{text}\n", encoding="utf-8")

@@ -64,6 +64,11 @@ def test_stepper_matches_full_model_on_every_prefix(layers, embedding):
         for t in range(1, length, 13):  # feed the rest in uneven chunks, carrying the state
             logits, state = stepper.feed(ids[:, t:min(t + 13, length)], state)
         np.testing.assert_allclose(logits.numpy(), full, atol=1e-5)
+        # the plain-ops single step used for generation agrees too, one character at a time
+        state = stepper.zero_state(2)
+        for t in range(length):
+            logits, state = stepper.one_step(ids[:, t], state)
+        np.testing.assert_allclose(logits.numpy(), full, atol=1e-5)
 
 
 def test_generation_is_deterministic_and_survives_extreme_temperatures(trained):
@@ -93,7 +98,7 @@ def test_bad_prompts_and_temperatures_are_clear_errors(trained):
 
 def test_sample_stage_writes_one_file_per_temperature(trained, tmp_path):
     root, _, _ = trained
-    settings = {"temperatures": [0, 0.5], "length": 80, "prime": "", "seed": 1}
+    settings = {"temperatures": [0, 0.5], "length": 80, "prime": "", "seed": 1, "top_k": 0}
     samples = write_samples(root / "models", root / "corpus" / "val.txt", tmp_path, settings, 12)
     assert set(samples) == {0, 0.5}
     for temperature in (0, 0.5):
@@ -116,3 +121,15 @@ def test_generate_command_streams_text_and_refuses_unknown_characters(trained, c
     main(["generate", "--model", str(root / "models"), "--prime", "MILO\\n", "--length", "10", "--num", "2"])
     out = capsys.readouterr().out
     assert out.count("--- sample") == 2 and out.count("MILO\n") == 2
+
+
+def test_top_k_one_is_greedy_and_top_k_limits_the_choices(trained):
+    root, _, _ = trained
+    stepper, chars = load_generator(root / "models")
+    greedy = generate(stepper, chars, "MILO\n", length=30, temperature=0)
+    assert generate(stepper, chars, "MILO\n", length=30, temperature=5.0, top_k=1, seed=9) == greedy
+    wide = generate(stepper, chars, "MILO\n", length=200, temperature=50.0, seed=2)[0]
+    narrow = generate(stepper, chars, "MILO\n", length=200, temperature=50.0, top_k=2, seed=2)[0]
+    assert len(set(narrow)) < len(set(wide))
+    with pytest.raises(SampleError, match="top_k must be >= 0"):
+        generate(stepper, chars, "MILO", length=5, temperature=1.0, top_k=-1)

@@ -1,16 +1,19 @@
 """DVC stage `scrape`: download the raw transcript pages of each site into the page store.
 
-In: params `scrape.source, scrape.sites, scrape.delay, scrape.timeout, scrape.retries,
-scrape.max_page_bytes, scrape.limit, scrape.imsdb.url, scrape.imsdb.shows, scrape.livesinabox.url`.
-Out: `data/raw/<source>/<site>/{pages/, manifest.jsonl, episodes.json}` (docs/contracts.md), and a
-one-line summary per site on stdout.
+In: params `scrape.*` (the keys dvc.yaml lists for this stage).
+Out: `data/raw/<source>/<site>/{pages/, manifest.jsonl, episodes.json}` (docs/contracts.md); a
+summary per site on stdout (fetched, already stored, skipped and failed pages, with the reasons
+grouped); exit code 0, or 1 when a site yielded no usable page or more than
+`scrape.max_failed_fraction` of its pages failed. Partial results are always kept: episodes.json
+lists what succeeded, and no stored page is ever deleted.
 
 `source: live` checks first that every site is reachable, so that without a network the stage
 fails within seconds with a hint. `source: sample` serves `sample_site/` on 127.0.0.1 and runs the
 very same client and parsers against it; its `episodes.json` URLs read `sample://<site>/<path>`
 because the loopback port changes on every run and the file should not.
-Sites are scraped concurrently (a thread each). Pages already stored are reused, never deleted,
-so an interrupted or limited run is resumed by running again.
+Sites are scraped concurrently (a thread and a progress bar each). Pages already stored are
+reused, so an interrupted or limited run is resumed by running again. `python -m scrapers SITE`
+runs one site through the same functions (`scrape_sites`, `run_main`).
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 from tqdm import tqdm
@@ -26,24 +30,41 @@ from tqdm import tqdm
 from pipeline.params import ParamsError, load_params
 from scrapers import imsdb, livesinabox
 from scrapers.crawl import Crawl
-from scrapers.http import PoliteClient, ScrapeError, check_reachable
+from scrapers.http import PoliteClient, ScrapeError
+from scrapers.preflight import check_reachable
 from scrapers.serve import serve_sample_site
 from scrapers.store import PageStore
 
 SITE_MODULES = {"imsdb": imsdb, "livesinabox": livesinabox}
 PREFLIGHT_SECONDS = 4.0
+INTERRUPTED = 130
 
 
 @dataclass
 class SiteReport:
     site: str
+    start_url: str
+    crawl: Crawl
+    listed: int = 0
     episodes: list[dict] = field(default_factory=list)
-    crawl: Crawl | None = None
-    episodes_path: Path | None = None
 
-    def summary(self) -> str:
-        return (f"{self.site}: {len(self.episodes)} episodes in {self.episodes_path} "
-                f"({self.crawl.summary()} pages)")
+    def summary_lines(self) -> list[str]:
+        head = f"{self.site}: {len(self.episodes)} of {self.listed} episodes in {self.crawl.store.episodes_path}"
+        return [head] + [f"  {line}" for line in self.crawl.summary_lines()]
+
+    def problem(self, max_failed_fraction: float) -> str | None:
+        """Why this site's scrape counts as failed, or None when it is good enough."""
+        counts, manifest = self.crawl.counts, self.crawl.store.manifest_path
+        if not self.listed:
+            return f"{self.site}: found no episodes at {self.start_url} (see {manifest})"
+        if not self.episodes:
+            return f"{self.site}: none of its {self.listed} episodes could be fetched (see {manifest})"
+        if self.crawl.failed_fraction() > max_failed_fraction:
+            return (f"{self.site}: {counts['failed']} of {self.crawl.pages} pages failed "
+                    f"({self.crawl.failed_fraction():.0%}, more than scrape.max_failed_fraction "
+                    f"{max_failed_fraction:.0%}); the {len(self.episodes)} episodes fetched are kept, "
+                    f"see {manifest}")
+        return None
 
 
 def site_urls(scrape_params: dict) -> dict[str, str]:
@@ -75,50 +96,40 @@ def scrape(params: dict, raw_dir: Path = Path("data/raw"), progress: bool = True
 
 def scrape_sites(scrape_params: dict, urls: dict[str, str], out_dir: Path, progress: bool = True,
                  public_origins: dict[str, tuple[str, str]] | None = None,
-                 only_hosts: set[str] | None = None) -> dict[str, SiteReport]:
+                 only_hosts: set[str] | None = None, refresh: bool = False) -> dict[str, SiteReport]:
     """Scrape `urls` ({site: start URL}) concurrently into `out_dir/<site>/`, one thread per site.
 
     `public_origins` maps a site to (served origin, origin to write in episodes.json instead);
-    `only_hosts`, if given, are the only hosts that may be contacted.
+    `only_hosts`, if given, are the only hosts that may be contacted; `refresh` fetches again
+    pages already stored.
     """
     client = PoliteClient(scrape_params["delay"], scrape_params["timeout"], scrape_params["retries"],
                           scrape_params["max_page_bytes"], only_hosts=only_hosts)
     stop = threading.Event()
     with client, ThreadPoolExecutor(max_workers=len(urls)) as pool:
-        futures = {site: pool.submit(scrape_site, site, url, Crawl(client, PageStore(out_dir / site)),
+        futures = {site: pool.submit(scrape_site, site, url, Crawl(client, PageStore(out_dir / site), refresh),
                                      scrape_params, progress=progress, position=position, stop=stop,
                                      public_origin=(public_origins or {}).get(site))
                    for position, (site, url) in enumerate(urls.items())}
         try:
-            reports, errors = {}, []
-            for site, future in futures.items():
-                try:
-                    reports[site] = future.result()
-                except ScrapeError as error:
-                    errors.append(error)
+            return {site: future.result() for site, future in futures.items()}
         except KeyboardInterrupt:
-            stop.set()   # the site threads finish their current page and return
+            stop.set()   # the site threads finish their current page, write episodes.json and return
             raise
-    for report in reports.values():
-        print(report.summary())
-    if errors:
-        raise errors[0]
-    return reports
 
 
 def scrape_site(site: str, url: str, crawl: Crawl, scrape_params: dict, *, progress: bool = True,
                 position: int = 0, stop: threading.Event | None = None,
                 public_origin: tuple[str, str] | None = None) -> SiteReport:
-    """List the episodes of one site, fetch each (reusing stored pages), write its episodes.json."""
+    """List the episodes of one site, fetch each (reusing stored pages), write its episodes.json
+    with those that succeeded (also when stopped early)."""
     module = SITE_MODULES[site]
     listings = module.list_episodes(crawl, url, scrape_params[site], limit=scrape_params["limit"])
-    if not listings:
-        raise ScrapeError(f"{site}: found no episodes at {url} (see {crawl.store.manifest_path}).")
-    report = SiteReport(site, crawl=crawl, episodes_path=crawl.store.episodes_path)
+    report = SiteReport(site, url, crawl, listed=len(listings))
     with tqdm(listings, desc=site, unit="episode", position=position, disable=not progress) as bar:
         for listing in bar:
             if stop is not None and stop.is_set():
-                return report
+                break
             record = module.fetch_episode(crawl, listing)
             if record is not None:
                 report.episodes.append(record)
@@ -130,15 +141,36 @@ def scrape_site(site: str, url: str, crawl: Crawl, scrape_params: dict, *, progr
     return report
 
 
-def main() -> None:
+def exit_code(reports: dict[str, SiteReport], max_failed_fraction: float, prog: str) -> int:
+    """Print each site's summary on stdout and its problem, if any, on stderr; 1 if any, else 0."""
+    problems = [report.problem(max_failed_fraction) for report in reports.values()]
+    for report in reports.values():
+        print("\n".join(report.summary_lines()))
+    for problem in filter(None, problems):
+        print(f"{prog}: {problem}", file=sys.stderr)
+    return 1 if any(problems) else 0
+
+
+def run_main(prog: str, run: Callable[[], tuple[dict[str, SiteReport], float]]) -> int:
+    """Run `run()` -> (reports, max_failed_fraction) and return the exit code; an expected error
+    becomes one line on stderr and exit code 1, an interruption 130."""
     try:
-        scrape(load_params())
+        reports, max_failed_fraction = run()
     except (ScrapeError, ParamsError) as error:
-        print(f"scrape: {error}", file=sys.stderr)
-        sys.exit(1)
+        print(f"{prog}: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        print("scrape: interrupted; the pages stored so far are kept, run again to resume.", file=sys.stderr)
-        sys.exit(130)
+        print(f"{prog}: interrupted; the pages stored so far are kept, run again to resume.", file=sys.stderr)
+        return INTERRUPTED
+    return exit_code(reports, max_failed_fraction, prog)
+
+
+def main() -> None:
+    def run():
+        params = load_params()
+        return scrape(params), params["scrape"]["max_failed_fraction"]
+
+    sys.exit(run_main("scrape", run))
 
 
 if __name__ == "__main__":

@@ -1,37 +1,45 @@
-"""A polite HTTP client shared by both scrapers, and a network preflight.
+"""A polite HTTP client shared by both scrapers.
 
 In: page URLs, and the `scrape.*` politeness settings (delay, timeout, retries, max_page_bytes).
-Out: a `FetchResult` per URL: the exact bytes of an HTML/text page, or why there are none
-("skipped": robots.txt disallows it, or it is too large or not HTML/text; "failed": an HTTP error
-or a network error that outlasted the retries). `fetch` never raises for a bad page.
+Out: a `FetchResult` per URL: the exact and complete bytes of an HTML/text page plus the URL that
+finally answered; or no bytes and why — "skipped" (our choice: robots.txt disallows it, it is too
+large or not HTML/text, it or a redirect leads outside `only_hosts`) or "failed" (an HTTP error, or
+a network error that outlasted the retries). `reason` is short, to group by; `error` adds details.
+`fetch` never raises for a bad page.
 
-Per host: one `requests.Session`, one request at a time, `delay` seconds (plus up to 50% jitter)
-between the end of one request and the start of the next, and robots.txt fetched once and obeyed.
-Timeouts, connection errors, 5xx, 408 and 429 are retried with exponential backoff (a 429/503
-`Retry-After` is honoured); any other 4xx is final at once. A client built with `only_hosts`
-contacts no other host and follows no redirect (the sample-site run stays on loopback).
-
-`check_reachable(url)` resolves the host and opens a TCP connection within a few seconds, so a
-machine without network fails at once with a `ScrapeError` saying what to do instead.
+Per host (scheme, name and port): one `requests.Session`, one request at a time, `delay` seconds
+(plus up to 50% jitter) between the end of one request and the start of the next, and robots.txt
+fetched once and obeyed. Redirects are followed here rather than by requests (at most
+MAX_REDIRECTS hops) so that each hop obeys its own host's robots.txt, delay and `only_hosts`.
+Timeouts, connection errors and resets, truncated bodies (fewer bytes than Content-Length), 5xx,
+408 and 429 are retried with exponential backoff, honouring `Retry-After`; any other 4xx is final
+at once, so a 404 is requested exactly once.
 """
 from __future__ import annotations
 
 import email.utils
+import http.client
 import random
-import socket
+import re
 import threading
 import time
 import urllib.robotparser
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote, urljoin, urlsplit
 
 import requests
+import urllib3
+from requests.utils import requote_uri
 
 USER_AGENT = "scriptlm/0.1 (+https://github.com/scriptlm; research scraper)"
-OFFLINE_HINT = "No network? Try the whole pipeline offline on the bundled sample site with `make demo`."
 ACCEPTED_CONTENT_TYPES = ("text/", "application/xhtml+xml")
 RETRIED_STATUSES = {408, 429} | set(range(500, 600))
-RETRIED_ERRORS = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+MAX_REDIRECTS = 5
+# requests wraps most transport errors, but a body cut short can surface unwrapped from urllib3
+# or http.client; any of them is a broken connection, worth another attempt.
+RETRIED_REQUESTS_ERRORS = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+RETRIED_TRANSPORT_ERRORS = (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
 # A server asking us to come back later than this is treated as a failure, not waited for.
 MAX_RETRY_AFTER = 300.0
 CHUNK_BYTES = 64 * 1024
@@ -46,13 +54,18 @@ class FetchResult:
     url: str
     outcome: str                    # "ok", "skipped" (our choice) or "failed" (the server's or network's)
     status: int | None = None
-    final_url: str | None = None
+    final_url: str | None = None    # the URL that answered, after redirects (or the one refused)
     content: bytes | None = None
-    error: str | None = None
+    reason: str | None = None       # short and groupable: "HTTP 404", "read timeout", ...
+    error: str | None = None        # the reason with its details
 
     @property
     def ok(self) -> bool:
         return self.outcome == "ok"
+
+
+def _result(url: str, outcome: str, reason: str, details: str = "", **fields) -> FetchResult:
+    return FetchResult(url, outcome, reason=reason, error=f"{reason}: {details}" if details else reason, **fields)
 
 
 def decode_page(content: bytes) -> str:
@@ -63,16 +76,22 @@ def decode_page(content: bytes) -> str:
         return content.decode("latin-1")
 
 
-def quote_url(page_url: str, href: str) -> str:
-    """Join `href` to `page_url` and percent-quote everything after the host as one path.
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_ORIGIN = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?//[^/]*")
 
-    IMSDb file names contain literal `?`, `#`, `&`, `'` and spaces, so nothing after the host is a
-    query or fragment; `%` stays safe so an href that is already quoted is not quoted twice.
+
+def quote_url(page_url: str, href: str) -> str:
+    """Join `href` to `page_url`, percent-quoting everything after the host as one path.
+
+    IMSDb file names contain literal `?`, `#`, `&`, `'`, `%` and spaces, so nothing after the host
+    is a query or fragment. The href is quoted *before* it is joined, so a trailing `?`, an href
+    starting with `#` and `..` after a `#` all behave as path characters; an existing `%xx` is kept
+    as it is and a lone `%` becomes `%25`.
     """
-    joined = urljoin(page_url, href.strip())
-    parts = urlsplit(joined)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    return origin + quote(joined[len(origin):], safe="/%")
+    href = href.strip()
+    origin = _ORIGIN.match(href)
+    head = origin.group() if origin else ""
+    return urljoin(page_url, head + quote(_LONE_PERCENT.sub("%25", href[len(head):]), safe="/%"))
 
 
 def _host_key(url: str) -> str:
@@ -94,13 +113,29 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _network_reason(error: BaseException) -> str:
+    """A groupable name for a transport error; the wrapped urllib3 cause only shows in the text."""
+    text = repr(error)
+    if isinstance(error, requests.ConnectTimeout):
+        return "connect timeout"
+    if isinstance(error, requests.ReadTimeout) or "Read timed out" in text:
+        return "read timeout"
+    if "IncompleteRead" in text or "ended prematurely" in text:
+        return "truncated body"
+    if "reset" in text.lower():
+        return "connection reset"
+    if "RemoteDisconnected" in text:
+        return "connection closed without a response"
+    return "connection error"
+
+
 @dataclass
 class _Host:
     session: requests.Session
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_request_at: float = 0.0    # time.monotonic() before which we do not send
     robots: urllib.robotparser.RobotFileParser | None = None
-    robots_note: str = ""            # why a whole host is disallowed, for the record
+    robots_refusal: str = "disallowed by robots.txt"
 
 
 class PoliteClient:
@@ -109,8 +144,9 @@ class PoliteClient:
     def __init__(self, delay: float = 1.0, timeout: float = 10.0, retries: int = 3,
                  max_page_bytes: int = 5_000_000, *, backoff: float = 1.0, user_agent: str = USER_AGENT,
                  only_hosts: set[str] | None = None):
-        """`only_hosts`, if given, is the complete set of host names this client may contact
-        (redirects are then not followed): the sample site run must never leave loopback."""
+        """`timeout` bounds connecting and each wait for data; `backoff` is the first retry's wait,
+        doubled at each further retry. `only_hosts`, if given, is the complete set of host names
+        this client may contact, redirects included (the sample site run must never leave loopback)."""
         self.delay, self.timeout, self.retries = delay, timeout, retries
         self.max_page_bytes, self.backoff, self.user_agent = max_page_bytes, backoff, user_agent
         self.only_hosts = only_hosts
@@ -118,16 +154,14 @@ class PoliteClient:
         self._hosts_lock = threading.Lock()
 
     def fetch(self, url: str) -> FetchResult:
-        if self.only_hosts is not None and urlsplit(url).hostname not in self.only_hosts:
-            return FetchResult(url, "skipped", error=f"not fetched: host outside {sorted(self.only_hosts)}")
-        host = self._host(url)
-        with host.lock:
-            if host.robots is None:
-                self._load_robots(host, urljoin(url, "/robots.txt"))
-            if not host.robots.can_fetch(self.user_agent, url):
-                reason = host.robots_note or "disallowed by robots.txt"
-                return FetchResult(url, "skipped", error=reason)
-            return self._fetch_with_retries(host, url)
+        current = url
+        for hop in range(MAX_REDIRECTS + 1):
+            result = self._fetch_hop(current, redirected=hop > 0)
+            if result.outcome != "redirect":
+                return replace(result, url=url, final_url=result.final_url or current)
+            current = result.final_url
+        return _result(url, "failed", "too many redirects", f"more than {MAX_REDIRECTS}, the last to {current}",
+                       final_url=current)
 
     def close(self) -> None:
         for host in self._hosts.values():
@@ -139,6 +173,20 @@ class PoliteClient:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
+    def _fetch_hop(self, url: str, redirected: bool) -> FetchResult:
+        """One URL of a redirect chain: outcome "redirect" carries the next URL as `final_url`."""
+        if self.only_hosts is not None and urlsplit(url).hostname not in self.only_hosts:
+            reason = "redirect outside the allowed hosts" if redirected else "host outside the allowed hosts"
+            return _result(url, "skipped", reason, f"{url} (allowed: {', '.join(sorted(self.only_hosts))})",
+                           final_url=url)
+        host = self._host(url)
+        with host.lock:
+            if host.robots is None:
+                self._load_robots(host, urljoin(url, "/robots.txt"))
+            if not host.robots.can_fetch(self.user_agent, url):
+                return _result(url, "skipped", host.robots_refusal, final_url=url)
+            return self._fetch_with_retries(host, url)
+
     def _host(self, url: str) -> _Host:
         key = _host_key(url)
         with self._hosts_lock:
@@ -149,21 +197,30 @@ class PoliteClient:
             return self._hosts[key]
 
     def _load_robots(self, host: _Host, robots_url: str) -> None:
-        """RFC 9309: unavailable (4xx) means allow all; unreachable (5xx, network) means disallow all."""
+        """RFC 9309: unavailable (4xx) means allow all; unreachable (5xx, network) means disallow all.
+
+        Redirects within the host are followed. One to another host counts as unavailable: in the
+        usual case (http -> https, bare name -> www) the pages redirect too, and each of those
+        redirects meets the target host's own robots.txt.
+        """
         robots = urllib.robotparser.RobotFileParser(robots_url)
-        result = self._fetch_with_retries(host, robots_url)
+        url = robots_url
+        for _ in range(MAX_REDIRECTS + 1):
+            result = self._fetch_with_retries(host, url)
+            if result.outcome != "redirect" or _host_key(result.final_url) != _host_key(robots_url):
+                break
+            url = result.final_url
+        unavailable = result.status is not None and 400 <= result.status < 500 and result.status != 429
         if result.ok:
             robots.parse(decode_page(result.content).splitlines())
         elif result.status in (401, 403):
             robots.disallow_all = True
-            host.robots_note = f"robots.txt answered {result.status}: the host forbids crawling"
-        elif result.status is not None and 400 <= result.status < 500 and result.status != 429:
-            robots.allow_all = True
-        elif result.outcome == "skipped":
-            robots.allow_all = True   # served, but too large or not text: nothing to obey
+            host.robots_refusal = f"robots.txt answered {result.status}: the host forbids crawling"
+        elif unavailable or result.outcome in ("redirect", "skipped"):
+            robots.allow_all = True   # no robots.txt we can read: nothing to obey
         else:
             robots.disallow_all = True
-            host.robots_note = f"robots.txt unreachable ({result.error}), so the host is not crawled"
+            host.robots_refusal = f"robots.txt unreachable ({result.error}), so the host is not crawled"
         host.robots = robots
 
     def _fetch_with_retries(self, host: _Host, url: str) -> FetchResult:
@@ -174,11 +231,11 @@ class PoliteClient:
                 return result
             if attempt == self.retries:
                 tries = attempt + 1
-                return FetchResult(url, "failed", result.status, error=f"{result.error} "
-                                   f"(gave up after {tries} attempt{'s' * (tries > 1)})")
+                return replace(result, outcome="failed",
+                               error=f"{result.error} (gave up after {tries} attempt{'s' * (tries > 1)})")
             if retry_after is not None and retry_after > MAX_RETRY_AFTER:
-                return FetchResult(url, "failed", result.status, error=f"{result.error}; "
-                                   f"Retry-After {retry_after:.0f} s is longer than we wait")
+                return replace(result, outcome="failed",
+                               error=f"{result.error}; Retry-After {retry_after:.0f} s is longer than we wait")
             wait = max(self.backoff * 2 ** attempt, retry_after or 0.0)
             host.next_request_at = max(host.next_request_at, time.monotonic() + wait)
             attempt += 1
@@ -190,80 +247,45 @@ class PoliteClient:
             time.sleep(pause)
         try:
             with host.session.get(url, timeout=(self.timeout, self.timeout), stream=True,
-                                  allow_redirects=self.only_hosts is None) as response:
+                                  allow_redirects=False) as response:
                 return self._read(url, response), _retry_after_seconds(response.headers.get("Retry-After"))
-        except RETRIED_ERRORS as error:
-            return FetchResult(url, "retry", error=f"{type(error).__name__}: {error}"), None
+        except RETRIED_REQUESTS_ERRORS as error:
+            return _result(url, "retry", _network_reason(error), f"{type(error).__name__}: {error}"), None
         except requests.RequestException as error:
-            return FetchResult(url, "failed", error=f"{type(error).__name__}: {error}"), None
+            return _result(url, "failed", type(error).__name__, str(error)), None
+        except RETRIED_TRANSPORT_ERRORS as error:
+            return _result(url, "retry", _network_reason(error), f"{type(error).__name__}: {error}"), None
         finally:
             host.next_request_at = time.monotonic() + self.delay * (1 + 0.5 * random.random())
 
     def _read(self, url: str, response: requests.Response) -> FetchResult:
-        status, final_url = response.status_code, response.url
-        if status in RETRIED_STATUSES:
-            return FetchResult(url, "retry", status, final_url, error=f"HTTP {status}")
-        if not 200 <= status < 300:
-            return FetchResult(url, "failed", status, final_url, error=f"HTTP {status}")
+        status = response.status_code
+        if status in REDIRECT_STATUSES:
+            location = response.headers.get("Location", "").strip()
+            if not location:
+                return _result(url, "failed", "redirect without a Location", status=status)
+            return FetchResult(url, "redirect", status, final_url=requote_uri(urljoin(url, location)))
+        outcome = "retry" if status in RETRIED_STATUSES else "failed" if not 200 <= status < 300 else None
+        if outcome:
+            return _result(url, outcome, f"HTTP {status}", status=status)
         content_type = response.headers.get("Content-Type", "")
         if content_type and not content_type.lower().startswith(ACCEPTED_CONTENT_TYPES):
-            return FetchResult(url, "skipped", status, final_url,
-                               error=f"refused: Content-Type {content_type!r} is not HTML or text")
-        too_large = f"refused: larger than max_page_bytes ({self.max_page_bytes})"
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self.max_page_bytes:
-            return FetchResult(url, "skipped", status, final_url, error=too_large)
+            return _result(url, "skipped", "not HTML or text", f"Content-Type {content_type!r}", status=status)
+        too_large = _result(url, "skipped", "larger than max_page_bytes", str(self.max_page_bytes), status=status)
+        declared = response.headers.get("Content-Length", "").strip()
+        # With chunked encoding a Content-Length means nothing (RFC 9112 6.3); urllib3 checks the chunks.
+        chunked = "chunked" in response.headers.get("Transfer-Encoding", "").lower()
+        expected = int(declared) if declared.isdigit() and not chunked else None
+        if expected is not None and expected > self.max_page_bytes:
+            return too_large
         body = bytearray()
         for chunk in response.iter_content(CHUNK_BYTES):
             body += chunk
             if len(body) > self.max_page_bytes:
-                return FetchResult(url, "skipped", status, final_url, error=too_large)
-        return FetchResult(url, "ok", status, final_url, bytes(body))
-
-
-def check_reachable(url: str, timeout: float = 4.0) -> None:
-    """Resolve the host of `url` and open a TCP connection to it within `timeout` seconds in all.
-
-    Raises ScrapeError naming the host if either step fails. getaddrinfo runs in a daemon thread
-    because it has no timeout of its own and can hang for a long time without a network.
-    """
-    parts = urlsplit(url)
-    host = parts.hostname or url
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    deadline = time.monotonic() + timeout
-
-    def unreachable(reason: str) -> ScrapeError:
-        return ScrapeError(f"cannot reach {host} ({reason}). {OFFLINE_HINT}")
-
-    resolved: dict = {}
-
-    def resolve() -> None:
-        try:
-            resolved["addresses"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as error:
-            resolved["error"] = error
-
-    resolver = threading.Thread(target=resolve, name=f"resolve {host}", daemon=True)
-    resolver.start()
-    resolver.join(timeout)
-    if resolver.is_alive():
-        raise unreachable(f"no DNS answer within {timeout:g} s")
-    if "error" in resolved:
-        error = resolved["error"]
-        raise unreachable(getattr(error, "strerror", None) or str(error))
-    last_error = "no address"
-    for family, kind, proto, _, address in resolved["addresses"]:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            last_error = f"no connection within {timeout:g} s"
-            break
-        try:
-            with socket.socket(family, kind, proto) as connection:
-                connection.settimeout(remaining)
-                connection.connect(address)
-            return
-        except socket.timeout:
-            last_error = f"no connection within {timeout:g} s"
-        except OSError as error:
-            last_error = error.strerror or str(error)
-    raise unreachable(last_error)
+                return too_large
+        # urllib3 normally raises on a short body; this catches the versions and paths that don't.
+        # `raw.tell()` counts bytes on the wire, which is what Content-Length counts, even if gzipped.
+        received = response.raw.tell() if hasattr(response.raw, "tell") else len(body)
+        if expected is not None and received < expected:
+            return _result(url, "retry", "truncated body", f"{received} of {expected} bytes", status=status)
+        return FetchResult(url, "ok", status, content=bytes(body))

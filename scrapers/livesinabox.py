@@ -1,18 +1,25 @@
 """livesinabox.com "Crazy For Friends" transcripts: one index page -> one page per episode (or two).
 
-In: the index URL (http://www.livesinabox.com/friends/scripts.shtml, or the loopback sample site).
-Out: listings `{site, show, season, episodes, title, url}` in index order, one per distinct page,
-where `episodes` holds every number whose index entry points at that page (e.g. [923, 924]); then,
-per listing, the page stored raw and its `episodes.json` item, or None (recorded).
+In: the index URL (http://www.livesinabox.com/friends/scripts.shtml, a mirror, or the loopback
+sample site).
+Out: listings `{site, show, season, episodes, title, url}` in index order, one per distinct page
+(deduplicated by absolute URL), where `episodes` holds every number whose index entry points at
+that page (e.g. [923, 924]); then, per listing, the page stored raw and its `episodes.json` item,
+or None (recorded).
 
-The index's entries are `<li><a href="season1/101pilot.htm">Episode 101: The One ...</a>`, with
-"Epsiode"/"Episdoe" typos, doubles ("212-213"), and season 10 at the /friends/ root. File names
-are arbitrary mnemonics, so season and episode come from the label, never from the href.
+The index's entries are `<li><a href="season1/101xxx.htm">Episode 101: The One ...</a>` (sites.md
+section 3.1): "Epsiode"/"Episdoe" typos, ranges in one label ("212-213", "1017 & 1018"), two
+entries sharing one page (923, 924), a normal and an "uncut" page for one episode (423), season 10
+at the /friends/ root, and some 40 navigation links before the first episode. File names are
+arbitrary mnemonics, so season and episode come from the label, never from the href. A link that
+looks like an episode page but whose label has no episode number is recorded as skipped, so no
+episode goes missing silently.
 """
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
+from typing import Iterator
+from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
@@ -21,21 +28,38 @@ from scrapers.http import decode_page
 
 SITE = "livesinabox"
 SHOW = "Friends"
-# "Episode 101: Title", "Epsiode 414: ...", "Episode 212-213: ...", "Episodes 1017 & 1018: ..."
-EPISODE_LABEL = re.compile(r"\bep\w*?\s*(\d{3,4})(?:\s*(?:-|&|and)\s*(\d{3,4}))?\s*:\s*(.+)",
+INDEX_FILE = "scripts.shtml"
+# "Episode 101: Title", "Epsiode 414: ...", "Ep. 212-213: ...", "Episodes 1017 & 1018: ..."
+EPISODE_LABEL = re.compile(r"\bep\w*\.?\s*#?\s*(\d{3,4})(?:\s*(?:-|&|and)\s*(\d{3,4}))?\s*:\s*(.+)",
                            re.IGNORECASE)
+# seasonN/<anything>.htm(l) or a season-10 style <digits>....shtml at the index's level
+EPISODE_PAGE_PATH = re.compile(r"/(?:season\d+/[^/]+|\d{3,4}[^/]*)\.s?html?$", re.IGNORECASE)
 
 
-def parse_index(html: str, index_url: str) -> list[dict]:
+def index_url(folder_url: str) -> str:
+    """The index page inside a folder URL such as http://www.livesinabox.com/friends/."""
+    return urljoin(folder_url if folder_url.endswith("/") else folder_url + "/", INDEX_FILE)
+
+
+def folder_url(page_url: str) -> str:
+    """The folder holding a page: http://host/friends/scripts.shtml -> http://host/friends/."""
+    return urljoin(page_url, ".")
+
+
+def _index_links(html: str, page_url: str) -> Iterator[tuple[str, str]]:
+    """(absolute URL, label text with whitespace collapsed) of every list link on the index."""
+    for link in BeautifulSoup(html, "html.parser").select("li a[href]"):
+        yield urljoin(page_url, link["href"].strip()), " ".join(link.get_text(" ").split())
+
+
+def parse_index(html: str, page_url: str) -> list[dict]:
     """Episode pages linked from the index, deduplicated by absolute URL, in index order."""
-    soup = BeautifulSoup(html, "html.parser")
     by_url: dict[str, dict] = {}
-    for link in soup.select("li a[href]"):
-        label = EPISODE_LABEL.search(" ".join(link.get_text(" ").split()))
+    for url, text in _index_links(html, page_url):
+        label = EPISODE_LABEL.search(text)
         if label is None:
             continue
         numbers = [int(number) for number in label.group(1, 2) if number]
-        url = urljoin(index_url, link["href"].strip())
         if url in by_url:
             listing = by_url[url]
             listing["episodes"] = sorted(set(listing["episodes"]) | set(numbers))
@@ -45,10 +69,23 @@ def parse_index(html: str, index_url: str) -> list[dict]:
     return list(by_url.values())
 
 
-def list_episodes(crawl: Crawl, index_url: str, site_params: dict | None = None, *, limit: int = 0) -> list[dict]:
+def unnumbered_episode_links(html: str, page_url: str) -> list[str]:
+    """Links shaped like an episode page whose label (nor any other label for it) has no number."""
+    listed = {listing["url"] for listing in parse_index(html, page_url)}
+    found = dict.fromkeys(url for url, _ in _index_links(html, page_url)
+                          if url not in listed and EPISODE_PAGE_PATH.search(urlsplit(url).path))
+    return list(found)
+
+
+def list_episodes(crawl: Crawl, page_url: str, site_params: dict | None = None, *, limit: int = 0) -> list[dict]:
     """The episode pages linked from the index (the first `limit` of them if limit > 0)."""
-    page = crawl.page(index_url, kind="index", show=SHOW)
-    listings = [] if page is None else parse_index(decode_page(page), index_url)
+    page = crawl.page(page_url, kind="index", show=SHOW)
+    if page is None:
+        return []
+    html = decode_page(page)
+    for url in unnumbered_episode_links(html, page_url):
+        crawl.skip(url, kind="transcript", reason="index link without an episode number", show=SHOW)
+    listings = parse_index(html, page_url)
     return listings[:limit] if limit else listings
 
 

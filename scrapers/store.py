@@ -3,13 +3,17 @@
 In: the site directory `data/raw/<source>/<site>/`, and pages as (URL, bytes) plus what they are.
 Out, under that directory (formats in docs/contracts.md):
     pages/<safe name>   the exact bytes received, written atomically (temp file + os.replace)
-    manifest.jsonl      one JSON object per fetch attempt, appended
+    manifest.jsonl      one JSON object per fetch attempt, appended, with every MANIFEST_FIELDS key:
+                        the URL asked for and the one that answered, status, sha256, size, fetched_at,
+                        kind, show/season/episodes/title, path, and `outcome` (fetched, refreshed,
+                        skipped or failed) with the `reason` and `error` of a page not stored
     episodes.json       the episode list of the latest scrape, written atomically
 
 A page is keyed by the path and query of its URL, not its host: a site directory holds one site
 whatever host or port served it (the sample site gets a new loopback port on every run, and
 imsdb.com answers on several host names), so a rerun finds the pages of an earlier one.
-Nothing is ever deleted; a page already stored is reused (`has`/`get`), which makes reruns resume.
+Nothing is ever deleted; a page already stored is reused (`has`/`get`), which makes reruns resume,
+and a refreshed page replaces the old bytes only once the new ones are complete.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 MANIFEST_FIELDS = ("url", "final_url", "status", "sha256", "size", "fetched_at", "kind",
-                   "show", "season", "episodes", "title", "path", "error")
+                   "show", "season", "episodes", "title", "path", "outcome", "reason", "error")
 SLUG_MAX_CHARS = 80
 HASH_CHARS = 12
 KNOWN_SUFFIXES = (".html", ".htm", ".shtml", ".txt")
@@ -88,16 +92,17 @@ class PageStore:
         return path.read_bytes() if path.is_file() else None
 
     def put(self, url: str, content: bytes, *, final_url: str | None = None, status: int | None = 200,
-            kind: str = "page", **about) -> str:
-        """Store the exact bytes of `url`, log the fetch, return the path relative to the site dir."""
+            kind: str = "page", outcome: str = "fetched", **about) -> str:
+        """Store (or replace) the exact bytes of `url`, log the fetch, return the path relative to
+        the site dir."""
         relative = self.relative_path(url)
         write_atomically(self.site_dir / relative, content)
-        self.record(url, final_url=final_url or url, status=status, kind=kind, path=relative,
+        self.record(url, final_url=final_url or url, status=status, kind=kind, path=relative, outcome=outcome,
                     sha256=hashlib.sha256(content).hexdigest(), size=len(content), **about)
         return relative
 
     def record(self, url: str, **fields) -> dict:
-        """Append one fetch attempt (stored, skipped or failed) to manifest.jsonl."""
+        """Append one fetch attempt (stored, skipped or failed) to manifest.jsonl; unset fields are null."""
         unknown = set(fields) - set(MANIFEST_FIELDS)
         if unknown:
             raise TypeError(f"not a manifest field: {', '.join(sorted(unknown))}")

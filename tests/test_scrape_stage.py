@@ -1,8 +1,10 @@
 """The `scrape` stage end to end, against the bundled sample site served on 127.0.0.1.
 
 Checks that episodes.json lists every episode in site order with the exact bytes stored, that a
-rerun fetches nothing, that a limited or interrupted run is resumed, and that `main()` turns
-expected errors (bad params, no network) into one line on stderr and exit code 1.
+rerun fetches nothing, that a limited or interrupted run is resumed, that `main()` turns expected
+errors (bad params, no network) into one line on stderr and exit code 1, and the exit-code policy
+on the livesinabox fixture site with pages missing: non-zero only when a site yields no usable page
+or more than `scrape.max_failed_fraction` of its pages failed, the partial results kept either way.
 """
 import json
 import re
@@ -16,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
+from loopback import LIVESINABOX, serve_files
 from pipeline import scrape as stage
 from pipeline.params import check_params, load_params
 from scrapers.http import ScrapeError
@@ -167,7 +170,9 @@ def test_main_scrapes_the_sample_site(tmp_path):
     (tmp_path / "sample_site").symlink_to(SAMPLE)
     done = run_stage(tmp_path, sample_params())
     assert done.returncode == 0, done.stderr
-    assert [line.split(":")[0] for line in done.stdout.splitlines()] == list(SITES)
+    summary = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in summary if not line.startswith(" ")] == list(SITES)
+    assert re.fullmatch(r"  fetched \d+, already stored 0, skipped 0, failed 0 \(of \d+ pages\)", summary[1])
     assert (tmp_path / "data/raw/sample/livesinabox/episodes.json").is_file()
 
 
@@ -191,3 +196,46 @@ def test_main_rejects_bad_params_before_any_work(tmp_path):
     done = run_stage(tmp_path, params)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "unknown key 'scrape.delya'" in done.stderr and not (tmp_path / "data").exists()
+
+
+# ------------------------------------------------------------------------------- exit-code policy
+
+FIXTURE_PAGES = 11   # distinct episode pages on the fixture site, plus its index: 12 pages in all
+FIXTURE_EPISODE_PATHS = sorted("/friends/" + str(path.relative_to(LIVESINABOX / "friends"))
+                               for path in (LIVESINABOX / "friends").rglob("*")
+                               if path.is_file() and path.name != "scripts.shtml")
+
+
+@pytest.mark.parametrize("missing, max_failed_fraction, expected_code, episode_count, problem", [
+    ([], 0.2, 0, FIXTURE_PAGES, None),
+    (FIXTURE_EPISODE_PATHS[:2], 0.2, 0, FIXTURE_PAGES - 2, None),                     # 2 of 12 failed
+    (FIXTURE_EPISODE_PATHS[:3], 0.2, 1, FIXTURE_PAGES - 3, "3 of 12 pages failed"),   # 25% > 20%
+    (FIXTURE_EPISODE_PATHS[:3], 0.3, 0, FIXTURE_PAGES - 3, None),
+    (FIXTURE_EPISODE_PATHS, 1.0, 1, 0, "none of its 11 episodes could be fetched"),
+    (["/friends/scripts.shtml"], 1.0, 1, 0, "found no episodes at"),
+], ids=["all-good", "below", "above", "above-a-looser-limit", "no-page", "no-index"])
+def test_exit_code_policy_keeps_partial_results(tmp_path, capsys, missing, max_failed_fraction,
+                                                expected_code, episode_count, problem):
+    settings = sample_params(sites=["livesinabox"])["scrape"]
+    with serve_files(LIVESINABOX, missing=set(missing)) as (base, log):
+        reports = stage.scrape_sites(settings, {"livesinabox": f"{base}/friends/scripts.shtml"}, tmp_path,
+                                     progress=False)
+    assert stage.exit_code(reports, max_failed_fraction, "scrape") == expected_code
+    out, err = capsys.readouterr()
+    written = json.loads((tmp_path / "livesinabox" / "episodes.json").read_text(encoding="utf-8"))
+    assert len(written) == len(reports["livesinabox"].episodes) == episode_count
+    assert out.startswith(f"livesinabox: {episode_count} of ")
+    if missing:
+        assert f"  failed: {len(missing)} HTTP 404" in out.splitlines()
+    assert (problem in err) if problem else err == ""
+
+
+def test_main_exits_non_zero_above_the_failed_fraction_and_keeps_what_it_fetched(tmp_path):
+    params = sample_params(source="live", sites=["livesinabox"], max_failed_fraction=0.1)
+    with serve_files(LIVESINABOX, missing=set(FIXTURE_EPISODE_PATHS[:2])) as (base, log):
+        params["scrape"]["livesinabox"]["url"] = f"{base}/friends/scripts.shtml"
+        done = run_stage(tmp_path, params)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "scrape: livesinabox: 2 of 12 pages failed" in done.stderr and "max_failed_fraction 10%" in done.stderr
+    kept = json.loads((tmp_path / "data/raw/live/livesinabox/episodes.json").read_text(encoding="utf-8"))
+    assert len(kept) == FIXTURE_PAGES - 2

@@ -1,45 +1,25 @@
-"""The scraper building blocks: polite client, preflight, page store, IMSDb and livesinabox parsing.
+"""The polite client over HTTP (statuses, Retry-After, robots.txt, redirects, refusals), the
+network preflight, and IMSDb page parsing.
 
-Every request goes to a real HTTP server on 127.0.0.1 (pytest-httpserver); nothing is mocked
-in requests. HTML fixtures are small, written here, with invented titles.
+Every request goes to a real HTTP server on 127.0.0.1 (pytest-httpserver); nothing is mocked in
+requests, and requests are counted at the server. Socket-level faults (resets, truncated bodies,
+timeouts) are in test_network_faults.py. HTML fixtures here are small, with invented titles.
 """
-import os
 import socket
 import threading
 import time
 
 import pytest
+from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from scrapers import imsdb, livesinabox
+from loopback import HTML, httpserver_listen_address, no_robots, requested_paths, serve_page  # noqa: F401
+from loopback import polite_client as client
+from scrapers import imsdb
 from scrapers.crawl import Crawl
-from scrapers.http import PoliteClient, ScrapeError, check_reachable, decode_page, quote_url
-from scrapers.store import PageStore, safe_name
-
-HTML = "text/html; charset=iso-8859-1"
-
-
-@pytest.fixture(scope="session")
-def httpserver_listen_address():
-    return ("127.0.0.1", 0)
-
-
-def client(**settings) -> PoliteClient:
-    defaults = dict(delay=0, timeout=5, retries=3, max_page_bytes=10_000, backoff=0.01)
-    return PoliteClient(**{**defaults, **settings})
-
-
-def serve_page(httpserver, path, body="<html>page</html>", status=200, content_type=HTML, headers=None):
-    httpserver.expect_request(path).respond_with_data(body, status=status, content_type=content_type,
-                                                      headers=headers)
-
-
-def no_robots(httpserver):
-    serve_page(httpserver, "/robots.txt", "not here", status=404)
-
-
-def requested_paths(httpserver) -> list[str]:
-    return [request.path for request, _ in httpserver.log]
+from scrapers.http import MAX_REDIRECTS, ScrapeError, decode_page, quote_url
+from scrapers.preflight import check_reachable
+from scrapers.store import PageStore
 
 
 def arrival_times(httpserver, path, responses):
@@ -52,6 +32,10 @@ def arrival_times(httpserver, path, responses):
 
     httpserver.expect_request(path).respond_with_handler(respond)
     return times
+
+
+def redirect(server, path, location, status=301):
+    server.expect_request(path).respond_with_data("", status=status, headers={"Location": location})
 
 
 # ------------------------------------------------------------------------------------------ client
@@ -76,9 +60,9 @@ def test_delay_separates_requests_to_one_host(httpserver):
     assert times[1] - times[0] >= 0.3
 
 
-def test_retries_a_503_then_succeeds(httpserver):
+def test_retries_a_500_then_succeeds(httpserver):
     no_robots(httpserver)
-    httpserver.expect_oneshot_request("/flaky").respond_with_data("busy", status=503)
+    httpserver.expect_oneshot_request("/flaky").respond_with_data("broken", status=500)
     httpserver.expect_request("/flaky").respond_with_data("<p>ok</p>", content_type=HTML)
     result = client().fetch(httpserver.url_for("/flaky"))
     assert result.ok and result.content == b"<p>ok</p>"
@@ -90,6 +74,7 @@ def test_gives_up_after_the_configured_retries(httpserver):
     serve_page(httpserver, "/down", "down", status=500)
     result = client(retries=2).fetch(httpserver.url_for("/down"))
     assert result.outcome == "failed" and result.status == 500 and "3 attempts" in result.error
+    assert result.reason == "HTTP 500"
     assert requested_paths(httpserver).count("/down") == 3
 
 
@@ -158,9 +143,84 @@ def test_a_client_limited_to_loopback_never_contacts_another_host(httpserver):
     serve_page(httpserver, "/page.html")
     loopback_only = client(only_hosts={"127.0.0.1"})
     outside = loopback_only.fetch("https://imsdb.com/TV/South%20Park.html")
-    assert outside.outcome == "skipped" and "host outside" in outside.error
+    assert outside.outcome == "skipped" and outside.reason == "host outside the allowed hosts"
     assert loopback_only.fetch(httpserver.url_for("/page.html")).ok
 
+
+# --------------------------------------------------------------------------------------- redirects
+
+def test_follows_a_redirect_on_the_same_host_and_records_the_final_url(httpserver):
+    no_robots(httpserver)
+    redirect(httpserver, "/old.html", "/moved/new.html")
+    serve_page(httpserver, "/moved/new.html", "<p>moved</p>")
+    result = client().fetch(httpserver.url_for("/old.html"))
+    assert result.ok and result.content == b"<p>moved</p>" and result.status == 200
+    assert result.url == httpserver.url_for("/old.html")
+    assert result.final_url == httpserver.url_for("/moved/new.html")
+    assert requested_paths(httpserver) == ["/robots.txt", "/old.html", "/moved/new.html"]
+
+
+def test_each_redirect_hop_waits_the_delay(httpserver):
+    no_robots(httpserver)
+    first = arrival_times(httpserver, "/hop.html", [Response("", status=302, headers={"Location": "/end.html"})])
+    second = arrival_times(httpserver, "/end.html", [Response("<p>end</p>", content_type=HTML)])
+    assert client(delay=0.3).fetch(httpserver.url_for("/hop.html")).ok
+    assert second[0] - first[0] >= 0.3
+
+
+def test_a_redirect_to_a_host_outside_only_hosts_is_refused_and_recorded(tmp_path, httpserver):
+    no_robots(httpserver)
+    elsewhere = f"http://localhost:{httpserver.port}/elsewhere.html"   # loopback too, but another name
+    redirect(httpserver, "/away.html", elsewhere, status=302)
+    serve_page(httpserver, "/elsewhere.html")
+    crawl = Crawl(client(only_hosts={"127.0.0.1"}), PageStore(tmp_path))
+    assert crawl.page(httpserver.url_for("/away.html"), kind="transcript") is None
+    [entry] = crawl.store.manifest()
+    assert (entry["outcome"], entry["reason"]) == ("skipped", "redirect outside the allowed hosts")
+    assert entry["url"] == httpserver.url_for("/away.html") and entry["final_url"] == elsewhere
+    assert "/elsewhere.html" not in requested_paths(httpserver) and not crawl.store.pages_dir.exists()
+
+
+def test_a_redirect_into_a_path_robots_txt_disallows_is_not_followed(httpserver):
+    serve_page(httpserver, "/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    redirect(httpserver, "/go.html", "/private/page.html")
+    result = client().fetch(httpserver.url_for("/go.html"))
+    assert result.outcome == "skipped" and result.reason == "disallowed by robots.txt"
+    assert result.final_url == httpserver.url_for("/private/page.html")
+    assert "/private/page.html" not in requested_paths(httpserver)
+
+
+def test_a_redirect_to_another_host_obeys_that_hosts_robots_txt_once(httpserver):
+    no_robots(httpserver)
+    with HTTPServer(host="127.0.0.1", port=0) as other:
+        other.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /secret/\n",
+                                                              content_type="text/plain")
+        serve_page(other, "/open.html", "<p>open</p>")
+        redirect(httpserver, "/to-open.html", other.url_for("/open.html"), status=307)
+        redirect(httpserver, "/to-secret.html", other.url_for("/secret/x.html"), status=308)
+        polite = client()
+        assert polite.fetch(httpserver.url_for("/to-open.html")).final_url == other.url_for("/open.html")
+        assert polite.fetch(httpserver.url_for("/to-open.html")).content == b"<p>open</p>"
+        assert polite.fetch(httpserver.url_for("/to-secret.html")).reason == "disallowed by robots.txt"
+        assert requested_paths(other) == ["/robots.txt", "/open.html", "/open.html"]
+
+
+def test_a_redirected_robots_txt_on_the_same_host_is_obeyed(httpserver):
+    redirect(httpserver, "/robots.txt", "/site/robots.txt")
+    serve_page(httpserver, "/site/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    assert client().fetch(httpserver.url_for("/private/a.html")).reason == "disallowed by robots.txt"
+    assert requested_paths(httpserver) == ["/robots.txt", "/site/robots.txt"]
+
+
+def test_a_redirect_loop_stops_after_the_maximum_number_of_hops(httpserver):
+    no_robots(httpserver)
+    redirect(httpserver, "/loop.html", "/loop.html", status=302)
+    result = client().fetch(httpserver.url_for("/loop.html"))
+    assert result.outcome == "failed" and result.reason == "too many redirects"
+    assert requested_paths(httpserver).count("/loop.html") == MAX_REDIRECTS + 1
+
+
+# --------------------------------------------------------------------------------------- preflight
 
 def closed_port() -> int:
     with socket.socket() as probe:
@@ -200,81 +260,6 @@ def test_check_reachable_does_not_hang_on_dns(monkeypatch):
     assert time.monotonic() - started < 5
 
 
-# ------------------------------------------------------------------------------------------- store
-
-HOSTILE_URLS = [
-    "http://h/../../etc/passwd", "http://h/%2e%2e/%2e%2e/etc/passwd", "http://h//etc/passwd",
-    "http://h/a\\..\\..\\b.html", "http://h/", "http://h", "http://h/.hidden", "http://h/%00nul.html",
-    "http://h/TV Transcripts/" + "A Very Long Title " * 40 + "Script.html",
-]
-
-
-@pytest.mark.parametrize("url", HOSTILE_URLS)
-def test_safe_names_stay_inside_pages(tmp_path, url):
-    store = PageStore(tmp_path / "site")
-    name = safe_name(url)
-    assert "/" not in name and "\\" not in name and not name.startswith(".") and len(name) <= 120
-    assert store.put(url, b"bytes") == f"pages/{name}"
-    assert (store.pages_dir / name).resolve().parent == store.pages_dir.resolve()
-    assert store.get(url) == b"bytes"
-
-
-def test_names_never_clash_and_are_stable():
-    long_title = "http://h/transcripts/" + "Same Long Prefix " * 10
-    urls = ["http://h/a-b.html", "http://h/a b.html", "http://h/a_b.html", "http://h/A-B.html",
-            "http://h/a-b.htm", "http://h/x?page=1", "http://h/x?page=2", "http://h/x",
-            long_title + "One.html", long_title + "Two.html"]
-    names = [safe_name(url) for url in urls]
-    assert len(set(names)) == len(urls)
-    assert names == [safe_name(url) for url in urls]
-    assert safe_name("http://h/TV/South%20Park.html").startswith("TV-South-Park-")
-
-
-def test_a_site_is_keyed_by_path_not_host(tmp_path):
-    store = PageStore(tmp_path)
-    store.put("http://127.0.0.1:8001/friends/1001.shtml", b"page")
-    assert store.has("http://127.0.0.1:9002/friends/1001.shtml")
-
-
-def test_a_failed_write_leaves_the_old_page_and_no_debris(tmp_path, monkeypatch):
-    store = PageStore(tmp_path)
-    url = "http://h/page.html"
-    store.put(url, b"first version")
-
-    def crash(*args):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError):
-        store.put(url, b"second version")
-    assert store.get(url) == b"first version"
-    assert [p.name for p in store.pages_dir.iterdir()] == [safe_name(url)]
-
-
-def test_manifest_records_every_attempt(tmp_path):
-    store = PageStore(tmp_path)
-    store.put("http://h/a.html", b"abc", kind="transcript", show="Friends", season=1, episodes=[101])
-    store.record("http://h/b.html", kind="transcript", status=404, error="HTTP 404")
-    stored, missing = store.manifest()
-    assert stored["size"] == 3 and stored["path"] == store.relative_path("http://h/a.html")
-    assert stored["sha256"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-    assert missing["status"] == 404 and missing["path"] is None and missing["fetched_at"]
-    store.write_episodes([{"id": "x"}])
-    assert store.episodes_path.read_text(encoding="utf-8").startswith("[")
-
-
-def test_stored_pages_are_not_requested_again(tmp_path, httpserver):
-    no_robots(httpserver)
-    serve_page(httpserver, "/ep.html", "<p>episode</p>")
-    url = httpserver.url_for("/ep.html")
-    first = Crawl(client(), PageStore(tmp_path))
-    assert first.page(url, kind="transcript") == b"<p>episode</p>"
-    second = Crawl(client(), PageStore(tmp_path))
-    assert second.page(url, kind="transcript") == b"<p>episode</p>"
-    assert requested_paths(httpserver).count("/ep.html") == 1
-    assert (first.counts["fetched"], second.counts["reused"], second.counts["fetched"]) == (1, 1, 0)
-
-
 # ----------------------------------------------------------------------------------------- IMSDb
 
 SHOW_PAGE = """<html><body><table class="body"><tr><td width=180>
@@ -312,6 +297,18 @@ def test_quote_url_keeps_special_characters_and_existing_escapes():
     assert imsdb.show_page_url("https://imsdb.com", "Stargate SG-1") == "https://imsdb.com/TV/Stargate%20SG1.html"
 
 
+@pytest.mark.parametrize("href, expected", [
+    ("/scripts/Why?", "/scripts/Why%3F"),                      # a trailing ? is part of the name
+    ("#9 Script.html", "/TV%20Transcripts/%239%20Script.html"),  # an href starting with # is a file
+    ("/scripts/100% Pure.html", "/scripts/100%25%20Pure.html"),  # a lone % is escaped
+    ("/a/#b/../c.html", "/a/c.html"),                          # .. after a # still resolves
+    ("http://127.0.0.1:8000/x y.html", "/x%20y.html"),         # absolute hrefs keep their origin
+])
+def test_quote_url_treats_everything_after_the_host_as_path(href, expected):
+    base = "http://127.0.0.1:8000/TV%20Transcripts/x.html"
+    assert quote_url(base, href) == "http://127.0.0.1:8000" + expected
+
+
 DETAIL_PAGE = """<html><body><table class="script-details"><tr><td>
 <h1>Salt &amp; Pepper Script</h1><b>Writers</b> <a href="/writer.php?w=A">A</a><br>
 <p align="center"><a href="/transcripts/Puddle-Town-Salt-%26-Pepper.html">Read "Salt & Pepper" Script</a></p>
@@ -345,33 +342,3 @@ def test_imsdb_records_missing_pages_and_links_without_crashing(tmp_path, httpse
     assert errors == ["HTTP 404", "no transcript link on the episode page", "HTTP 404"]
     assert dict(crawl.counts) == {"fetched": 4, "failed": 2, "skipped": 1}
     assert requested_paths(httpserver).count("/TV/No Such Show.html") == 1
-
-
-# ----------------------------------------------------------------------------------- livesinabox
-
-INDEX_PAGE = """<html><body><table><tr><td><a href="index.shtml">Home</a>
-<ul><li><a href="/friends/links.shtml">Links</a></li></ul>
-<ul>
-<li><a href="season1/101start.htm">Episode 101: The One Where It Starts</a></li>
-<li><a href="season1/102jam.htm">Epsiode 102: The One With Jam &amp; Toast</a></li>
-<li><a href="season1/103cat.htm">Episdoe   103 :  The One With Nobody's Cat?</a></li>
-<li><a href="season1/104-105.htm">Episode 104: The One With the Long Weekend (Part 1)</a></li>
-<li><a href="season1/104-105.htm">Episode 105: The One With the Long Weekend (Part 2)</a></li>
-<li><a href="season1/106both.htm">Episode 106-107: The One With Two Parts</a></li>
-</ul><ul>
-<li><a href="1001.shtml">Episode 1001: The One In Season Ten</a></li>
-<li><a href="1001.shtml">Episode 1001: The One In Season Ten</a></li>
-<li><a href="season1/zzz.htm">Bloopers</a></li>
-</ul></td></tr></table></body></html>"""
-
-
-def test_parse_index_reads_labels_dedupes_pages_and_finds_season_ten():
-    index_url = "http://www.livesinabox.com/friends/scripts.shtml"
-    listings = livesinabox.parse_index(INDEX_PAGE, index_url)
-    assert [(l["season"], l["episodes"], l["title"]) for l in listings] == [
-        (1, [101], "The One Where It Starts"), (1, [102], "The One With Jam & Toast"),
-        (1, [103], "The One With Nobody's Cat?"), (1, [104, 105], "The One With the Long Weekend (Part 1)"),
-        (1, [106, 107], "The One With Two Parts"), (10, [1001], "The One In Season Ten")]
-    assert listings[0]["url"] == "http://www.livesinabox.com/friends/season1/101start.htm"
-    assert listings[-1]["url"] == "http://www.livesinabox.com/friends/1001.shtml"
-    assert {l["site"] for l in listings} == {"livesinabox"} and {l["show"] for l in listings} == {"Friends"}

@@ -1,218 +1,246 @@
 """The `clean` stage: raw transcript pages → a character corpus split by whole episodes.
 
-In:  `data/raw/<source>/<site>/episodes.json` and the pages it lists (see docs/contracts.md);
+In:  `data/raw/<source>/<site>/episodes.json` and the pages it lists (docs/contracts.md);
      params `scrape.source`, `clean.ascii`, `clean.min_char_count`, `clean.val_fraction`.
-Out: `data/corpus/train.txt`, `data/corpus/val.txt` (episodes in the uniform script format of
-     `pipeline/text.py`, separated by one blank line), `data/corpus/vocab.json`
-     (`{"chars": [...], "sha256": ...}`) and `metrics/corpus.json`.
+Out: in `data/corpus/`: `train.txt` and `val.txt` (episodes in the uniform script format of
+     `pipeline/text.py`, separated by one blank line), `vocab.json` (`{"chars": [...],
+     "counts": {char: n}, "sha256": ...}`, built from train; a character's id is its index in
+     `chars`) and `stats.json` (sizes per site and split, vocabulary, dropped characters, skipped
+     pages, speeches, top speakers, val entropy; a DVC metric).
 
-Steps: read the episode lists (sites in sorted order, episodes in list order) → drop duplicates
-(a page listed twice; two pages for one episode, where the "uncut" one wins) → parse each page with
-its site's parser (a page that fails or yields no text is reported and skipped) → fold to ASCII
-(optional) → drop characters rarer than `min_char_count` in the whole corpus (and, with ASCII on,
-any that have no ASCII form), reporting them → split by a hash of the episode id.
+Steps: read the episode lists → each page file once → decode and parse every page with its site's
+parser, on all cores for large inputs (a page that fails or yields no text is reported and
+skipped) → fold to ASCII (`clean.ascii`) → one page per episode (the uncut version wins) → split by
+a hash of the episode id → drop characters rarer than `min_char_count` in train, and val
+characters train lacks, reporting them → write. The same input gives byte-identical outputs.
 
-`build_corpus()` is the whole stage as a function; `main()` only reads params and reports.
+`python -m pipeline.clean --page FILE --site imsdb|livesinabox [--ascii|--no-ascii]` prints one saved
+page as it would appear in the corpus (`clean.ascii` from ./params.yaml unless given), to see what a
+cleaning change does to it.
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
+import os
 import sys
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import yaml
 from tqdm import tqdm
 
-from pipeline import parse_imsdb, parse_livesinabox
+from pipeline import corpus, parse_imsdb, parse_livesinabox
+from pipeline.corpus import CleanError
 from pipeline.params import ParamsError, load_params
-from pipeline.text import fold_to_ascii, tidy_script
+from pipeline.text import tidy_script, to_ascii
 
-PARSERS = {
-    "imsdb": parse_imsdb.transcript_text,
-    "livesinabox": parse_livesinabox.transcript_text,
-}
-
-
-class CleanError(RuntimeError):
-    """The corpus cannot be built; the message says what to do."""
+PARSERS = {"imsdb": parse_imsdb.transcript_text, "livesinabox": parse_livesinabox.transcript_text}
+SPLITS = ("train", "val")
+# Below this much HTML, worker processes save next to nothing (bench/clean.py: even at 0.3 MB two
+# processes break even; at 1 MB they take 30% off, at 10 MB 40%).
+PARALLEL_MIN_BYTES = 500_000
 
 
 def _report(message: str) -> None:
     print(f"clean: {message}", file=sys.stderr)
 
 
-def episode_id(entry: dict) -> str:
-    """`"<site>/<show>/<season>/<first episode>"`, the key of the train/val split."""
-    return f"{entry['site']}/{entry['show']}/{entry['season']}/{entry['episodes'][0]}"
+def page_script(html_bytes: bytes, site: str, ascii: bool = True) -> tuple[str, Counter]:
+    """One page as it appears in the corpus (before corpus-wide rare-character removal), and the
+    characters dropped because they have no ASCII form (empty unless `ascii`)."""
+    text = PARSERS[site](html_bytes)
+    return to_ascii(text) if ascii else (text, Counter())
 
 
-def read_episode_lists(raw_dir: Path, source: str) -> list[dict]:
-    """Every entry of `raw_dir/<source>/*/episodes.json`, sites in sorted order, with `site_dir`
-    (the site's directory) added."""
-    entries = []
-    for list_path in sorted((Path(raw_dir) / source).glob("*/episodes.json")):
-        try:
-            items = json.loads(list_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise CleanError(f"{list_path}: cannot read the episode list ({error}). "
-                             "Run the scrape stage again.") from None
-        if not isinstance(items, list):
-            raise CleanError(f"{list_path}: expected a JSON list of episodes. Run the scrape stage again.")
-        for item in items:
-            if not isinstance(item, dict):
-                _report(f"{list_path}: skipped an entry that is not an object: {item!r}")
-                continue
-            item = {"site": list_path.parent.name, **item, "site_dir": list_path.parent}
-            try:
-                episode_id(item), item["path"]
-            except (KeyError, IndexError, TypeError):
-                _report(f"{list_path}: skipped an entry without show/season/episodes/path: {item!r}")
-                continue
-            entries.append(item)
-    return entries
+def _clean_page(task: tuple[str, str, bool]) -> tuple[str, Counter, int, str]:
+    """(script text, non-ASCII characters dropped, page size, why it was skipped or "")."""
+    site, path, ascii = task
+    try:
+        html_bytes = Path(path).read_bytes()
+    except OSError as error:
+        return "", Counter(), 0, f"cannot read the page file ({error.strerror or error})"
+    if site not in PARSERS:
+        return "", Counter(), len(html_bytes), f"no parser for site '{site}'"
+    try:
+        text, dropped = page_script(html_bytes, site, ascii)
+    except Exception as error:  # one bad page must not stop the corpus
+        return "", Counter(), len(html_bytes), f"the parser failed ({type(error).__name__}: {error})"
+    return text, dropped, len(html_bytes), "" if text else "no script text found"
 
 
-def _is_uncut(entry: dict) -> bool:
-    return "uncut" in f"{entry.get('title', '')} {entry['path']}".lower()
+def _default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def dedupe_episodes(entries: list[dict]) -> list[dict]:
-    """One entry per page and per episode id, in order of first appearance.
-
-    A page listed twice (e.g. 923 and 924 sharing one page) is kept once. Two pages with the same
-    episode id (423 and its "uncut" version) keep the uncut one.
-    """
-    seen_pages = set()
-    chosen: dict[str, dict] = {}
-    for entry in entries:
-        page = (str(entry["site_dir"]), entry["path"])
-        if page in seen_pages:
-            continue
-        seen_pages.add(page)
-        key = episode_id(entry)
-        if key not in chosen or (_is_uncut(entry) and not _is_uncut(chosen[key])):
-            chosen[key] = entry  # dict keeps the position of the first entry with this id
-    return list(chosen.values())
+def clean_pages(entries: list[dict], ascii: bool, workers: int | None = None) -> list[tuple]:
+    """`_clean_page` for every entry, in order; on `workers` processes when there is enough HTML."""
+    tasks = [(entry["site"], str(Path(entry["site_dir"]) / entry["path"]), ascii) for entry in entries]
+    workers = _default_workers() if workers is None else workers
+    total = sum(os.path.getsize(path) for _, path, _ in tasks if os.path.isfile(path))
+    progress = dict(total=len(tasks), desc="clean", unit="page", disable=None, file=sys.stderr)
+    if workers <= 1 or total < PARALLEL_MIN_BYTES:
+        return list(tqdm(map(_clean_page, tasks), **progress))
+    with ProcessPoolExecutor(max_workers=workers) as pool:  # map keeps the order: same output
+        return list(tqdm(pool.map(_clean_page, tasks, chunksize=4), **progress))
 
 
-def split_position(key: str) -> float:
-    """A fixed point in [0, 1) for an episode id, from its sha256."""
-    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") / 2 ** 64
+def _describe(char: str) -> str:
+    return f"{ascii(char)} U+{ord(char):04X}"
 
 
-def validation_ids(keys: list[str], val_fraction: float) -> set[str]:
-    """The episode ids held out for validation: those whose split position is below
-    `val_fraction`, adjusted so that ≥ 2 episodes and a fraction > 0 always give a non-empty
-    validation set and a non-empty training set."""
-    val = {key for key in keys if split_position(key) < val_fraction}
-    if len(keys) >= 2 and val_fraction > 0:
-        if not val:
-            val = {min(keys, key=split_position)}
-        elif len(val) == len(keys):
-            val.discard(max(keys, key=split_position))
-    return val
+def build_corpus(raw_dir: Path, out_dir: Path, *, source: str, ascii: bool, min_char_count: int,
+                 val_fraction: float, workers: int | None = None) -> dict:
+    """Write train.txt, val.txt, vocab.json and stats.json in `out_dir`; return the stats.
+    Raises CleanError when no page yields any text."""
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    listed = corpus.read_episode_lists(raw_dir, source, _report)
+    entries, repeated_pages = corpus.unique_pages(listed)
+    results = clean_pages(entries, ascii, workers)
+    for entry, (_, _, _, reason) in zip(entries, results):
+        if reason:
+            _report(f"skipped {entry.get('url', '?')} ({Path(entry['site_dir']) / entry['path']}): {reason}")
+    kept = corpus.pick_versions(entries, [text for text, *_ in results])
+    if not kept:
+        found = (f"none of the {len(entries)} listed pages has script text" if entries
+                 else f"no episode list in {raw_dir / source}/*/episodes.json")
+        raise CleanError(f"nothing to clean in {raw_dir / source}: {found}. "
+                         "Run the scrape stage first (dvc repro scrape).")
 
+    episodes = [entries[index] for index in kept]
+    val_ids = corpus.validation_ids([corpus.episode_id(entry) for entry in episodes], val_fraction)
+    split_of = ["val" if corpus.episode_id(entry) in val_ids else "train" for entry in episodes]
+    no_ascii_form = sum((results[index][1] for index in kept), Counter())
+    texts = [results[index][0] for index in kept]
+    texts, dropped = _drop_symbols(texts, split_of, min_char_count, no_ascii_form)
+    splits = {name: [(entry, text) for entry, text, split in zip(episodes, texts, split_of)
+                     if split == name and text] for name in SPLITS}
+    joined = _write_corpus(out_dir, splits)
 
-def _parse_pages(entries: list[dict]) -> tuple[list[tuple[str, str]], int]:
-    """(episode id, script text) for every page that parses; also the number skipped."""
-    episodes, skipped = [], 0
-    for entry in tqdm(entries, desc="clean", unit="page", disable=None, file=sys.stderr):
-        page_path = Path(entry["site_dir"]) / entry["path"]
-        parser = PARSERS.get(entry["site"])
-        try:
-            if parser is None:
-                raise ValueError(f"no parser for site '{entry['site']}'")
-            text = parser(page_path.read_bytes())
-        except Exception as error:  # one bad page must not stop the corpus
-            _report(f"skipped {page_path}: {type(error).__name__}: {error}")
-            skipped += 1
-            continue
-        if not text.strip():
-            _report(f"skipped {page_path}: no transcript text found")
-            skipped += 1
-            continue
-        episodes.append((episode_id(entry), text))
-    return episodes, skipped
-
-
-def characters_to_drop(texts: list[str], min_char_count: int, ascii_only: bool) -> Counter:
-    """Characters to remove, with their counts over all `texts`: those seen fewer than
-    `min_char_count` times and, when `ascii_only`, those outside ASCII."""
-    counts = Counter()
-    for text in texts:
-        counts.update(text)
-    return Counter({char: count for char, count in counts.items()
-                    if count < min_char_count or (ascii_only and ord(char) > 127)})
-
-
-def _describe(dropped: Counter) -> str:
-    listed = ", ".join(f"{ascii(char)} U+{ord(char):04X} x{count}" for char, count in sorted(dropped.items()))
-    return (f"dropped {len(dropped)} rare or non-ASCII characters "
-            f"({sum(dropped.values())} occurrences): {listed}")
-
-
-def build_corpus(raw_dir: Path, out_dir: Path, metrics_path: Path, *, source: str, ascii: bool,
-                 min_char_count: int, val_fraction: float) -> dict:
-    """Build train.txt, val.txt and vocab.json in `out_dir` and the metrics file; return the
-    metrics. Raises CleanError when no episode yields any text."""
-    raw_dir, out_dir, metrics_path = Path(raw_dir), Path(out_dir), Path(metrics_path)
-    entries = dedupe_episodes(read_episode_lists(raw_dir, source))
-    episodes, skipped = _parse_pages(entries)
-    if not episodes:
-        where = raw_dir / source / "*" / "episodes.json"
-        found = f"{len(entries)} listed pages gave no text" if entries else f"no episodes listed in {where}"
-        raise CleanError(f"nothing to clean: {found}. Run the scrape stage first (dvc repro scrape).")
-
-    texts = [fold_to_ascii(text) if ascii else text for _, text in episodes]
-    dropped = characters_to_drop(texts, min_char_count, ascii)
-    if dropped:
-        _report(_describe(dropped))
-    removal = str.maketrans(dict.fromkeys(dropped))
-    # Folding and removal can leave double or trailing spaces and empty lines: tidy again.
-    texts = [tidy_script(text.translate(removal)) for text in texts]
-
-    val_keys = validation_ids([key for key, _ in episodes], val_fraction)
-    splits = {"train": [], "val": []}
-    for (key, _), text in zip(episodes, texts):
-        if text:
-            splits["val" if key in val_keys else "train"].append(text)
-    corpus = {name: "\n".join(split_texts) for name, split_texts in splits.items()}
-
-    chars = sorted(set(corpus["train"]) | set(corpus["val"]))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, text in corpus.items():
-        (out_dir / f"{name}.txt").write_text(text, encoding="utf-8", newline="\n")
-    vocab = {"chars": chars, "sha256": hashlib.sha256("".join(chars).encode("utf-8")).hexdigest()}
-    (out_dir / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False, indent=1) + "\n",
-                                        encoding="utf-8")
-
-    metrics = {
-        **{name: {"chars": len(corpus[name]), "episodes": len(splits[name])} for name in splits},
-        "vocab_size": len(chars),
+    speeches, top_speakers = corpus.speech_stats(texts)
+    stats = {
+        "episodes": {name: len(splits[name]) for name in SPLITS},
+        "bytes": {name: len(joined[name].encode("utf-8")) for name in SPLITS},
+        "sites": {site: {name: {"episodes": sum(1 for entry, _ in splits[name] if entry["site"] == site),
+                                "bytes": sum(len(text.encode("utf-8")) for entry, text in splits[name]
+                                             if entry["site"] == site)}
+                         for name in SPLITS}
+                  for site in sorted({entry["site"] for entry in listed})},
+        "pages": {"listed": len(listed), "html_bytes": sum(result[2] for result in results),
+                  "duplicates": repeated_pages + sum(1 for result in results if result[0]) - len(kept),
+                  "skipped": sum(1 for result in results if result[3])},
+        "vocab_size": len(set(joined["train"])),
         "dropped_chars": sum(dropped.values()),
         "dropped": {f"U+{ord(char):04X}": count for char, count in sorted(dropped.items())},
-        "skipped_pages": skipped,
+        "speeches": speeches,
+        "top_speakers": top_speakers,
+        "val_entropy_bits_per_char": round(corpus.unigram_entropy(corpus.count_chars([joined["val"]])), 4),
     }
-    metrics_path.parent.mkdir(parents=True, exist_ok=True)
-    metrics_path.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-    return metrics
+    _write_json(out_dir / "stats.json", stats)
+    return stats
 
 
-def main() -> int:
+def _drop_symbols(texts: list[str], split_of: list[str], min_char_count: int,
+                  no_ascii_form: Counter) -> tuple[list[str], Counter]:
+    """The texts without the characters `corpus.symbol_table` rules out, and every dropped
+    character (those already dropped for having no ASCII form included) with its count,
+    reported on stderr."""
+    counts = {name: corpus.count_chars([text for text, split in zip(texts, split_of) if split == name])
+              for name in SPLITS}
+    drop = corpus.symbol_table(counts["train"], counts["val"], min_char_count)
+    dropped = no_ascii_form + Counter({char: counts["train"][char] + counts["val"][char] for char in drop})
+    for char, count in sorted(dropped.items()):
+        _report(f"dropped {_describe(char)} x{count}: {drop.get(char, 'no ASCII form')}")
+    if drop:
+        removal = str.maketrans(dict.fromkeys(drop))
+        texts = [tidy_script(text.translate(removal)) if drop.keys() & set(text) else text for text in texts]
+    return texts, dropped
+
+
+def _write_corpus(out_dir: Path, splits: dict[str, list[tuple[dict, str]]]) -> dict[str, str]:
+    """Write train.txt, val.txt (episodes one blank line apart) and vocab.json (from train);
+    return the text of each split."""
+    joined = {name: "\n".join(text for _, text in pairs) for name, pairs in splits.items()}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in SPLITS:
+        (out_dir / f"{name}.txt").write_bytes(joined[name].encode("utf-8"))
+    counts = corpus.count_chars([joined["train"]])
+    chars = sorted(counts)
+    _write_json(out_dir / "vocab.json", {"chars": chars, "counts": {char: counts[char] for char in chars},
+                                         "sha256": hashlib.sha256("".join(chars).encode("utf-8")).hexdigest()})
+    return joined
+
+
+def _write_json(path: Path, value: dict) -> None:
+    path.write_bytes((json.dumps(value, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+
+
+def _ascii_from_params(path: Path = Path("params.yaml")) -> bool:
+    """`clean.ascii` from a params file if there is one (only that key is read), else True."""
+    if not path.exists():
+        return True
     try:
+        params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        value = (params.get("clean") or {}).get("ascii", True)
+    except (OSError, yaml.YAMLError, AttributeError) as error:
+        raise ParamsError(f"{path}: cannot read clean.ascii ({error})") from None
+    if not isinstance(value, bool):
+        raise ParamsError(f"{path}: 'clean.ascii' is {value!r}; it must be true or false.")
+    return value
+
+
+def show_page(page: Path, site: str, ascii: bool | None) -> int:
+    """Print one saved page as it would appear in the corpus; 1 when it yields no text."""
+    ascii = _ascii_from_params() if ascii is None else ascii
+    text, _, _, reason = _clean_page((site, str(page), ascii))
+    if not text:
+        _report(f"{page}: {reason}")
+        return 1
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.flush()
+    return 0
+
+
+def _arguments(argv) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.clean",
+        description="Without options: the DVC `clean` stage (reads params.yaml and data/raw/, writes "
+                    "data/corpus/). With --page: print one saved page exactly as it would appear in the "
+                    "corpus (same decoding and parsing, ASCII-folded if clean.ascii is on), and stop. "
+                    "Only corpus-wide steps are left out: dropping rare characters and the split.")
+    parser.add_argument("--page", type=Path, metavar="FILE",
+                        help="a saved page, e.g. one of data/raw/live/imsdb/pages/")
+    parser.add_argument("--site", choices=sorted(PARSERS),
+                        help="the site FILE comes from (needed with --page)")
+    parser.add_argument("--ascii", action=argparse.BooleanOptionalAction, default=None,
+                        help="with --page: fold to ASCII or not (default: clean.ascii from ./params.yaml "
+                             "if present, else on)")
+    args = parser.parse_args(argv)
+    if args.page is None and (args.site or args.ascii is not None):
+        parser.error("--site and --ascii go with --page; the stage reads its settings from params.yaml")
+    if args.page is not None and args.site is None:
+        parser.error("--page needs --site imsdb or --site livesinabox")
+    return args
+
+
+def main(argv=None) -> int:
+    args = _arguments(argv)
+    try:
+        if args.page is not None:
+            return show_page(args.page, args.site, args.ascii)
         params = load_params()
-        metrics = build_corpus(
-            Path("data/raw"), Path("data/corpus"), Path("metrics/corpus.json"),
-            source=params["scrape"]["source"], ascii=params["clean"]["ascii"],
-            min_char_count=params["clean"]["min_char_count"],
-            val_fraction=params["clean"]["val_fraction"])
+        stats = build_corpus(Path("data/raw"), Path("data/corpus"), source=params["scrape"]["source"],
+                             ascii=params["clean"]["ascii"], min_char_count=params["clean"]["min_char_count"],
+                             val_fraction=params["clean"]["val_fraction"])
     except (ParamsError, CleanError, OSError) as error:
         print(f"clean: error: {error}", file=sys.stderr)
         return 1
-    train, val = metrics["train"], metrics["val"]
-    print(f"clean: train {train['episodes']} episodes, {train['chars']:,} chars; "
-          f"val {val['episodes']} episodes, {val['chars']:,} chars; vocab {metrics['vocab_size']} chars")
+    episodes, size = stats["episodes"], stats["bytes"]
+    print(f"clean: train {episodes['train']} episodes, {size['train']:,} bytes; "
+          f"val {episodes['val']} episodes, {size['val']:,} bytes; vocabulary {stats['vocab_size']} symbols; "
+          f"{stats['pages']['skipped']} pages skipped")
     return 0
 
 

@@ -30,8 +30,9 @@ class OneHot(keras.layers.Layer):
 
 
 def build_model(vocab_size: int, *, hidden_units: int, layers: int = 1, embedding: int = 0,
-                dropout: float = 0.0) -> keras.Model:
-    """ids [batch, time] -> LSTM stack -> logits [batch, vocab_size] for the next character."""
+                dropout: float = 0.0, all_positions: bool = False) -> keras.Model:
+    """ids [batch, time] -> LSTM stack -> logits for the next character: [batch, vocab_size] after the
+    last position, or [batch, time, vocab_size] after every position if `all_positions`."""
     ids = keras.Input(shape=(None,), dtype="int32", name="ids")
     if embedding > 0:
         x = keras.layers.Embedding(vocab_size, embedding, name="embedding")(ids)
@@ -39,11 +40,32 @@ def build_model(vocab_size: int, *, hidden_units: int, layers: int = 1, embeddin
         x = OneHot(vocab_size, name="one_hot")(ids)
     for layer in range(layers):
         last = layer == layers - 1
-        x = keras.layers.LSTM(hidden_units, return_sequences=not last, name=f"lstm_{layer}")(x)
+        x = keras.layers.LSTM(hidden_units, return_sequences=all_positions or not last, name=f"lstm_{layer}")(x)
         if dropout > 0:
             x = keras.layers.Dropout(dropout, name=f"dropout_{layer}")(x)
-    logits = keras.layers.Dense(vocab_size, name="logits")(x)
+    # float32 logits even under a mixed-precision policy: the softmax needs the range.
+    logits = keras.layers.Dense(vocab_size, name="logits", dtype="float32")(x)
     return keras.Model(ids, logits, name="char_lstm")
+
+
+def last_position(y_true, y_pred):
+    """The targets and logits of the last position only, whatever the objective's shapes."""
+    if len(y_pred.shape) == 3:
+        return y_true[:, -1], y_pred[:, -1]
+    return y_true, y_pred
+
+
+@keras.saving.register_keras_serializable(package="scriptlm")
+def last_loss(y_true, y_pred):
+    """Cross-entropy (nats) of the character after the window: the article's task, for every objective."""
+    y_true, y_pred = last_position(y_true, y_pred)
+    return keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True)
+
+
+@keras.saving.register_keras_serializable(package="scriptlm")
+def last_accuracy(y_true, y_pred):
+    y_true, y_pred = last_position(y_true, y_pred)
+    return keras.metrics.sparse_categorical_accuracy(y_true, y_pred)
 
 
 class Stepper:

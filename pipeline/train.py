@@ -1,80 +1,156 @@
 """The `train` stage: fit the character LSTM on the training windows, measured on held-out episodes.
 
-In:  `data/windows/` (see `pipeline/window.py`), `data/corpus/vocab.json`; params `train.*`.
+In:  `data/windows/` (see `pipeline/window.py`), `data/corpus/{train,val}.txt` and `vocab.json`;
+     params `train.*`.
 Out: `models/model.keras` and `models/vocab.json` (the vocabulary the model was trained with);
-     `dvclive/metrics.json` (final train and validation loss in nats/char, and bits per char) and
-     `dvclive/plots/metrics/{train,eval}/loss.tsv` (one row per epoch) through DVCLive.
+     `checkpoints/` (after every epoch; a rerun resumes from it); through DVCLive, `dvclive/metrics.json`
+     (final train and validation numbers, and the n-gram baselines beside them),
+     `dvclive/plots/metrics/{train,eval}/*.tsv` (one row per epoch) and `dvclive/samples/`.
 
-The loss is sparse categorical cross-entropy on the character after each window (the article's
-many-to-one objective). Validation loss is computed on whole episodes the model never trains on.
+Objectives: `last` predicts the character after each window (the article); `all` predicts the next
+character at every position of the window. Both are also scored on the last position of every
+validation window (`eval/last_loss`, nats per character), so runs of either objective compare.
+An interrupted run (Ctrl-C, SIGTERM) saves a checkpoint and exits; rerunning continues from there.
 """
 from __future__ import annotations
 
 import math
 import shutil
+import signal
 import sys
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 from dvclive import Live
-from dvclive.keras import DVCLiveCallback
 
-from pipeline.data import count_windows_in, window_dataset
-from pipeline.model import build_model
+from pipeline import checkpoint
+from pipeline.baselines import baseline_report
+from pipeline.data import read_meta, window_dataset
+from pipeline.model import build_model, last_accuracy, last_loss
 from pipeline.params import ParamsError, load_params
-from pipeline.window import WindowError, load_vocab
+from pipeline.sample import pick_prompt
+from pipeline.train_callbacks import (EpochCheckpoint, EpochLogger, NaNGuard, NonFiniteLoss, SampleWriter,
+                                      keep_history_before)
+from pipeline.window import WindowError, encode, load_vocab
 
 
-def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
-    if name == "sgd":
-        return keras.optimizers.SGD(learning_rate)
-    # clipnorm keeps one bad batch from wrecking an LSTM (char-rnn clips at 5 too).
-    return keras.optimizers.Adam(learning_rate, clipnorm=5.0)
+def make_optimizer(name: str, learning_rate: float, clipnorm: float) -> keras.optimizers.Optimizer:
+    clip = {"clipnorm": clipnorm} if clipnorm > 0 else {}
+    optimizers = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
+    return optimizers[name](learning_rate, **clip)
 
 
-def train(windows_dir: Path, vocab_path: Path, model_dir: Path, live_dir: Path, settings: dict,
-          *, verbose: int = 2) -> dict:
-    """Train a model with `settings` (the `train` params group); return its final metrics."""
+def make_strategy(name: str) -> tf.distribute.Strategy:
+    """auto: all GPUs if there are several, else the default device; the others as named."""
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "mirrored" or (name == "auto" and len(gpus) > 1):
+        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices)
+    if name == "multi_worker":  # the cluster comes from the TF_CONFIG environment variable
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "one_device":
+        return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+    return tf.distribute.get_strategy()
+
+
+def compile_model(settings: dict, vocab_size: int, epochs_done: int, checkpoints: Path) -> keras.Model:
+    """A new model, or the checkpointed one (weights and optimizer state) when resuming."""
+    if epochs_done:
+        return checkpoint.load_model(checkpoints)
+    model = build_model(vocab_size, hidden_units=settings["hidden_units"], layers=settings["layers"],
+                        embedding=settings["embedding"], dropout=settings["dropout"],
+                        all_positions=settings["objective"] == "all")
+    model.compile(optimizer=make_optimizer(settings["optimizer"], settings["learning_rate"], settings["clipnorm"]),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=[keras.metrics.MeanMetricWrapper(last_loss, name="last_loss"),
+                           keras.metrics.MeanMetricWrapper(last_accuracy, name="last_accuracy")],
+                  jit_compile=settings["jit_compile"])
+    return model
+
+
+def baselines(corpus_dir: Path, chars: list[str]) -> dict:
+    """Unigram and n-gram nats/char fitted on train.txt and scored on val.txt."""
+    ids = {split: encode((corpus_dir / f"{split}.txt").read_text(encoding="utf-8"), chars, split)
+           for split in ("train", "val")}
+    return baseline_report(ids["train"], ids["val"], len(chars))
+
+
+def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, checkpoints: Path,
+          settings: dict, *, verbose: int = 2, callbacks: tuple = ()) -> dict:
+    """Train (or resume) a model with `settings` (the `train` params group); return the final summary.
+    `callbacks` are extra Keras callbacks, run before ours (tests use them to inject faults)."""
     keras.utils.set_random_seed(settings["seed"])
-    chars = load_vocab(vocab_path)
-    common = dict(section_length=settings["section_length"], chars=chars, batch_size=settings["batch_size"])
-    train_data = window_dataset(windows_dir, "train", shuffle_buffer=settings["shuffle_buffer"],
-                                seed=settings["seed"], **common)
-    if count_windows_in(windows_dir, "train") == 0:
+    if settings["mixed_precision"]:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    chars = load_vocab(corpus_dir / "vocab.json")
+    meta = read_meta(windows_dir, section_length=settings["section_length"], chars=chars)
+    windows = {split: meta["splits"][split]["windows"] for split in ("train", "val")}
+    if windows["train"] == 0:
         raise WindowError(f"{windows_dir}: no training windows; the corpus is shorter than "
                           f"section_length + 1 = {settings['section_length'] + 1} characters.")
-    has_val = count_windows_in(windows_dir, "val") > 0
-    val_data = window_dataset(windows_dir, "val", **common) if has_val else None
+    common = dict(section_length=settings["section_length"], chars=chars, batch_size=settings["batch_size"],
+                  objective=settings["objective"])
+    train_data = window_dataset(windows_dir, "train", shuffle_buffer=settings["shuffle_buffer"],
+                                seed=settings["seed"], **common)
+    val_data = window_dataset(windows_dir, "val", **common) if windows["val"] else None
 
-    model = build_model(len(chars), hidden_units=settings["hidden_units"], layers=settings["layers"],
-                        embedding=settings["embedding"], dropout=settings["dropout"])
-    model.compile(optimizer=make_optimizer(settings["optimizer"], settings["learning_rate"]),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    with Live(str(live_dir), dvcyaml=False, save_dvc_exp=False) as live:
-        history = model.fit(train_data, validation_data=val_data, epochs=settings["epochs"],
-                            callbacks=[DVCLiveCallback(live=live)], verbose=verbose)
-        metrics = {"loss": history.history["loss"][-1]}
-        if has_val:
-            metrics["val_loss"] = history.history["val_loss"][-1]
-            live.summary.setdefault("eval", {})["bpc"] = metrics["val_loss"] / math.log(2)
-        live.summary.setdefault("train", {})["bpc"] = metrics["loss"] / math.log(2)
+    current = checkpoint.fingerprint(settings, meta)
+    epochs_done, message = checkpoint.resume_point(checkpoints, current)
+    print(message, flush=True)
+    if epochs_done == 0:  # DVCLive clears its own files on a fresh start; the samples are ours
+        shutil.rmtree(live_dir / "samples", ignore_errors=True)
+    else:
+        keep_history_before(live_dir, epochs_done)
+    with make_strategy(settings["strategy"]).scope():
+        model = compile_model(settings, len(chars), epochs_done, checkpoints)
+    guard = NaNGuard()
+    saver = EpochCheckpoint(checkpoints, current, guard)
+    saver.epochs_done = epochs_done
+    predicted = windows["train"] * (settings["section_length"] if settings["objective"] == "all" else 1)
+    prompt = pick_prompt("", corpus_dir / "val.txt", settings["section_length"], settings["seed"])
+    with Live(str(live_dir), dvcyaml=False, save_dvc_exp=False, resume=epochs_done > 0) as live:
+        live.step = epochs_done  # the checkpoint, not DVCLive's own count, says where the run is
+        callbacks = [*callbacks, guard, EpochLogger(live, predicted), saver,
+                     SampleWriter(live_dir / "samples", chars, prompt, settings["sample_every"], settings["seed"])]
+        try:
+            model.fit(train_data, validation_data=val_data, epochs=settings["epochs"], initial_epoch=epochs_done,
+                      callbacks=callbacks, verbose=verbose, shuffle=False)  # the dataset shuffles
+        except KeyboardInterrupt:
+            checkpoint.save(checkpoints, model, saver.epochs_done, current, interrupted=True)
+            raise
+        if guard.where is not None:
+            raise NonFiniteLoss(f"the training loss became NaN or infinite at {guard.where}. The checkpoint of "
+                                f"epoch {saver.epochs_done} is kept in {checkpoints}/. Lower train.learning_rate "
+                                "or set train.clipnorm, then rerun.")
+        live.summary["baselines"] = baselines(corpus_dir, chars)
         live.summary["params"] = model.count_params()
+        summary = dict(live.summary)
     model_dir.mkdir(parents=True, exist_ok=True)
     model.save(model_dir / "model.keras")
-    shutil.copyfile(vocab_path, model_dir / "vocab.json")
-    return metrics
+    shutil.copyfile(corpus_dir / "vocab.json", model_dir / "vocab.json")
+    return summary
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # `kill` and job schedulers: save, then stop
     try:
         params = load_params()
-        metrics = train(Path("data/windows"), Path("data/corpus/vocab.json"), Path("models"),
-                        Path("dvclive"), params["train"])
-    except (ParamsError, WindowError) as error:
+        summary = train(Path("data/windows"), Path("data/corpus"), Path("models"), Path("dvclive"),
+                        Path("checkpoints"), params["train"])
+    except (ParamsError, WindowError, NonFiniteLoss) as error:
         sys.exit(f"train: {error}")
-    print("final " + ", ".join(f"{k} {v:.4f} nats/char" for k, v in metrics.items()))
+    except KeyboardInterrupt:
+        sys.exit("train: interrupted; the checkpoint in checkpoints/ is saved. Rerun `dvc repro` to resume.")
+    evaluation = summary.get("eval", {})
+    if "last_loss" in evaluation:
+        print(f"validation: {evaluation['last_loss']:.4f} nats/char ({evaluation['bpc']:.3f} bpc) on the character "
+              f"after each window; baselines: unigram {summary['baselines']['unigram']:.4f}, "
+              f"best n-gram {summary['baselines']['best_ngram']:.4f}")
 
 
 if __name__ == "__main__":

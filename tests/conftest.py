@@ -13,3 +13,42 @@ PROJECT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return PROJECT
+
+
+TINY_TEXT = "".join(f"KENNY\nThe bus is {word} again.\n\nMILO\nThen we walk.\n\n"
+                    for word in ["late", "early", "late", "gone", "late", "early"] * 12)
+
+TINY_SETTINGS = {"section_length": 12, "step": 2, "objective": "last", "hidden_units": 24, "layers": 1,
+                 "embedding": 0, "dropout": 0.0, "optimizer": "adam", "learning_rate": 0.01, "clipnorm": 5.0,
+                 "batch_size": 32, "epochs": 3, "shuffle_buffer": 1000, "seed": 7, "sample_every": 0,
+                 "strategy": "auto", "mixed_precision": False, "jit_compile": False}
+
+
+def write_tiny_windows(root: Path, text: str = TINY_TEXT, section_length: int = 12, step: int = 2) -> list:
+    """A corpus (train = text, val = its first 600 characters), its vocab and windows under `root`."""
+    import json
+
+    from pipeline.window import make_windows, vocab_hash
+
+    corpus = root / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    chars = sorted(set(text))
+    (corpus / "train.txt").write_text(text)
+    (corpus / "val.txt").write_text(text[:600])
+    (corpus / "vocab.json").write_text(json.dumps({"chars": chars, "sha256": vocab_hash(chars)}))
+    make_windows(corpus, root / "windows", root / "windows.json", section_length=section_length, step=step,
+                 progress=False)
+    return chars
+
+
+def run_training(root: Path, settings: dict, **kwargs) -> dict:
+    """`pipeline.train.train` on the tiny windows under `root`, outside any git/DVC repo."""
+    from pipeline.train import train
+
+    cwd = os.getcwd()
+    os.chdir(root)  # so DVCLive only writes files and never looks for a repo
+    try:
+        return train(root / "windows", root / "corpus", root / "models", root / "dvclive", root / "checkpoints",
+                     settings, verbose=0, **kwargs)
+    finally:
+        os.chdir(cwd)

@@ -1,56 +1,17 @@
-"""A tiny model really trains, and generation with carried state matches the full model."""
-import json
-import math
-import os
-
+"""Generation: the carried-state generator matches the full model, and sampling behaves."""
 import numpy as np
 import pytest
 
+from conftest import TINY_SETTINGS, run_training, write_tiny_windows
 from pipeline.model import Stepper, build_model
 from pipeline.sample import SampleError, generate, load_generator, write_samples
-from pipeline.train import train
-from pipeline.window import make_windows, vocab_hash
-
-TEXT = "".join(f"KENNY\nThe bus is {word} again.\n\nMILO\nThen we walk.\n\n"
-               for word in ["late", "early", "late", "gone", "late", "early"] * 12)
-
-SETTINGS = {"section_length": 12, "hidden_units": 24, "layers": 1, "embedding": 0, "dropout": 0.0,
-            "optimizer": "adam", "learning_rate": 0.01, "batch_size": 32, "epochs": 3,
-            "shuffle_buffer": 1000, "seed": 7}
-
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("trained")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    chars = sorted(set(TEXT))
-    (corpus / "train.txt").write_text(TEXT)
-    (corpus / "val.txt").write_text(TEXT[:600])
-    (corpus / "vocab.json").write_text(json.dumps({"chars": chars, "sha256": vocab_hash(chars)}))
-    make_windows(corpus, root / "windows", root / "windows.json", section_length=12, step=2, progress=False)
-    cwd = os.getcwd()
-    os.chdir(root)  # outside any git/DVC repo, so DVCLive only writes files
-    try:
-        metrics = train(root / "windows", corpus / "vocab.json", root / "models", root / "dvclive", SETTINGS,
-                        verbose=0)
-    finally:
-        os.chdir(cwd)
-    return root, chars, metrics
-
-
-def test_training_learns_and_logs_with_dvclive(trained):
-    root, chars, metrics = trained
-    assert metrics["val_loss"] < 0.6 * math.log(len(chars))  # far better than guessing uniformly
-    summary = json.loads((root / "dvclive" / "metrics.json").read_text())
-    assert summary["step"] == SETTINGS["epochs"] - 1
-    assert summary["eval"]["loss"] == pytest.approx(metrics["val_loss"], rel=1e-5)
-    assert summary["eval"]["bpc"] == pytest.approx(metrics["val_loss"] / math.log(2), rel=1e-5)
-    rows = (root / "dvclive" / "plots" / "metrics" / "train" / "loss.tsv").read_text().splitlines()
-    assert len(rows) == 1 + SETTINGS["epochs"]
-    losses = [float(r.split("\t")[-1]) for r in rows[1:]]
-    assert losses[-1] < losses[0]
-    assert json.loads((root / "models" / "vocab.json").read_text())["chars"] == chars
+    chars = write_tiny_windows(root)
+    summary = run_training(root, TINY_SETTINGS)
+    return root, chars, summary
 
 
 @pytest.mark.parametrize("layers, embedding", [(1, 0), (2, 8)])

@@ -1,0 +1,132 @@
+"""Keras callbacks of the `train` stage: DVCLive logging, checkpoints, NaN guard, progress samples.
+
+In:  a `dvclive.Live`, the checkpoint directory and fingerprint, the vocabulary and a prompt.
+Out: per epoch, DVCLive metrics (`train/…` and `eval/…`: loss, last-position loss and accuracy,
+     bits per character, perplexity, learning rate, characters per second), a checkpoint, and
+     every `sample_every` epochs a short sample per temperature in `<live dir>/samples/`.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import keras
+
+from pipeline import checkpoint
+
+SAMPLE_TEMPERATURES = (0.2, 0.5, 1.0)
+SAMPLE_LENGTH = 200
+
+
+class NonFiniteLoss(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+def with_derived_metrics(logs: dict) -> dict:
+    """Keras logs plus bits per character and perplexity of every last-position loss."""
+    logs = dict(logs)
+    for prefix in ("", "val_"):
+        loss = logs.get(f"{prefix}last_loss")
+        if loss is not None:
+            logs[f"{prefix}bpc"] = loss / math.log(2)
+            logs[f"{prefix}perplexity"] = math.exp(min(loss, 700.0))
+    return logs
+
+
+def keep_history_before(live_dir: Path, epochs_done: int) -> None:
+    """Drop DVCLive rows of epochs after the checkpoint (logged, then interrupted before saving),
+    so a resumed run logs each epoch exactly once."""
+    for tsv in (Path(live_dir) / "plots" / "metrics").rglob("*.tsv"):
+        header, *rows = tsv.read_text(encoding="utf-8").splitlines()
+        kept = [row for row in rows if int(row.split("\t")[0]) < epochs_done]
+        tsv.write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
+
+
+class EpochLogger(keras.callbacks.Callback):
+    """Logs every epoch's metrics to DVCLive (val_x as eval/x, the rest as train/x), then steps."""
+
+    def __init__(self, live, chars_per_epoch: int):
+        super().__init__()
+        self.live = live
+        self.chars_per_epoch = chars_per_epoch
+        self.started = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self.started
+        logs = with_derived_metrics(logs or {})
+        logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        logs["chars_per_s"] = self.chars_per_epoch / seconds
+        for name, value in logs.items():
+            split, metric = ("eval", name[4:]) if name.startswith("val_") else ("train", name)
+            self.live.log_metric(f"{split}/{metric}", float(value))
+        self.live.next_step()
+
+
+class NaNGuard(keras.callbacks.Callback):
+    """Stops training at the first batch whose loss is not finite, remembering where."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch, self.where = 0, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.where = f"epoch {self.epoch + 1}, batch {batch + 1}"
+            self.model.stop_training = True
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Saves a checkpoint after every epoch that ended with a finite loss."""
+
+    def __init__(self, directory: Path, current: dict, guard: NaNGuard):
+        super().__init__()
+        self.directory, self.current, self.guard = directory, current, guard
+        self.epochs_done = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.guard.where is None:
+            self.epochs_done = epoch + 1
+            checkpoint.save(self.directory, self.model, self.epochs_done, self.current)
+
+
+class SampleWriter(keras.callbacks.Callback):
+    """Every `every` epochs, writes a short sample per temperature, so a run shows its progress."""
+
+    def __init__(self, directory: Path, chars: list[str], prompt: str, every: int, seed: int):
+        super().__init__()
+        self.directory, self.chars, self.prompt, self.every, self.seed = Path(directory), chars, prompt, every, seed
+
+    def on_train_begin(self, logs=None):
+        self.write_index()
+
+    def write_index(self) -> None:
+        """`index.md` lists the samples so far (and keeps the directory, a DVC output, never empty)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        files = sorted(p.name for p in self.directory.glob("epoch-*.md"))
+        listed = "".join(f"- [{name}]({name})\n" for name in files) or "(none yet)\n"
+        every = f"every {self.every} epochs" if self.every > 0 else "never (`train.sample_every: 0`)"
+        (self.directory / "index.md").write_text(f"# Samples during training, {every}\n\n{listed}", encoding="utf-8")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.every <= 0 or (epoch + 1) % self.every:
+            return
+        from pipeline.model import Stepper
+        from pipeline.sample import generate
+
+        stepper = Stepper(self.model)
+        lines = [f"# Samples after epoch {epoch + 1}\n"]
+        for temperature in SAMPLE_TEMPERATURES:
+            text = generate(stepper, self.chars, self.prompt, length=SAMPLE_LENGTH, temperature=temperature,
+                            seed=self.seed)[0]
+            lines.append(f"## temperature {temperature}\n\n```\n{self.prompt}|{text}\n```\n")
+        (self.directory / f"epoch-{epoch + 1:03d}.md").write_text("\n".join(lines), encoding="utf-8")
+        self.write_index()
+

@@ -1,0 +1,138 @@
+"""Training really trains a tiny model: both objectives, baselines, DVCLive files, resume, NaN, mirrored."""
+import json
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import PROJECT, TINY_SETTINGS, run_training, write_tiny_windows
+from pipeline.train_callbacks import NonFiniteLoss
+
+
+def tsv_rows(path):
+    return [line.split("\t") for line in path.read_text().splitlines()[1:]]
+
+
+@pytest.mark.parametrize("objective", ["last", "all"])
+def test_both_objectives_learn_beat_the_unigram_and_log_with_dvclive(tmp_path, objective):
+    write_tiny_windows(tmp_path)
+    summary = run_training(tmp_path, {**TINY_SETTINGS, "objective": objective, "sample_every": 2})
+    baselines = summary["baselines"]
+    assert summary["eval"]["last_loss"] < baselines["unigram"]
+    assert summary["eval"]["bpc"] == pytest.approx(summary["eval"]["last_loss"] / 0.6931471805599453)
+    assert 0 <= summary["eval"]["last_accuracy"] <= 1 and summary["eval"]["perplexity"] > 1
+    live = tmp_path / "dvclive"
+    metrics = json.loads((live / "metrics.json").read_text())
+    assert metrics["step"] == TINY_SETTINGS["epochs"] - 1
+    assert metrics["baselines"]["best_ngram"] == pytest.approx(baselines["best_ngram"])
+    for name in ("train/loss", "eval/loss", "eval/last_loss", "eval/bpc", "eval/last_accuracy",
+                 "train/learning_rate", "train/chars_per_s"):
+        assert len(tsv_rows(live / "plots" / "metrics" / f"{name}.tsv")) == TINY_SETTINGS["epochs"], name
+    assert [p.name for p in sorted((live / "samples").iterdir())] == ["epoch-002.md", "index.md"]
+    assert "[epoch-002.md](epoch-002.md)" in (live / "samples" / "index.md").read_text()
+    assert (tmp_path / "models" / "model.keras").exists() and (tmp_path / "models" / "vocab.json").exists()
+    if objective == "all":  # the `all` loss averages every position; the last position is harder
+        assert summary["eval"]["loss"] != pytest.approx(summary["eval"]["last_loss"])
+
+
+def test_interrupted_run_resumes_at_the_right_epoch_with_the_same_logged_steps(tmp_path):
+    write_tiny_windows(tmp_path)
+    settings = {**TINY_SETTINGS, "epochs": 4}
+    run_training(tmp_path, {**settings, "epochs": 2})  # stands for a run stopped after epoch 2
+    state = json.loads((tmp_path / "checkpoints" / "state.json").read_text())
+    assert state["epochs_done"] == 2
+    run_training(tmp_path, settings)  # the rerun: more epochs are not a different run
+    rows = tsv_rows(tmp_path / "dvclive" / "plots" / "metrics" / "train" / "loss.tsv")
+    assert [int(row[0]) for row in rows] == [0, 1, 2, 3]
+    assert json.loads((tmp_path / "checkpoints" / "state.json").read_text())["epochs_done"] == 4
+
+
+def test_a_changed_shape_starts_fresh_saying_why(tmp_path, capsys):
+    write_tiny_windows(tmp_path)
+    run_training(tmp_path, {**TINY_SETTINGS, "epochs": 1})
+    run_training(tmp_path, {**TINY_SETTINGS, "epochs": 1, "hidden_units": 12})
+    assert "model's shape changed (hidden_units)" in capsys.readouterr().out
+    rows = tsv_rows(tmp_path / "dvclive" / "plots" / "metrics" / "train" / "loss.tsv")
+    assert len(rows) == 1
+
+
+class PoisonWeights(keras.callbacks.Callback):
+    """Turns one weight into NaN at the start of the given epoch (0-based)."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            variable = self.model.get_layer("logits").kernel
+            variable.assign(np.full(variable.shape, np.nan, dtype="float32"))
+
+
+def test_nan_loss_stops_cleanly_and_keeps_the_last_good_checkpoint(tmp_path):
+    write_tiny_windows(tmp_path)
+    with pytest.raises(NonFiniteLoss, match=r"NaN or infinite at epoch 2, batch 1\. The checkpoint of epoch 1"):
+        run_training(tmp_path, TINY_SETTINGS, callbacks=[PoisonWeights(epoch=1)])
+    assert not (tmp_path / "models" / "model.keras").exists()
+    assert json.loads((tmp_path / "checkpoints" / "state.json").read_text())["epochs_done"] == 1
+    kept = keras.models.load_model(tmp_path / "checkpoints" / "model.keras")
+    assert all(np.isfinite(w).all() for w in kept.get_weights())
+
+
+SIGTERM_SCRIPT = textwrap.dedent("""
+    import os, signal, sys, threading
+    sys.path.insert(0, {tests!r})
+    from conftest import TINY_SETTINGS, run_training
+    from pipeline.train import _raise_keyboard_interrupt
+    from pipeline.train_callbacks import EpochLogger
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    original = EpochLogger.on_epoch_end
+    def end_and_signal(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+    EpochLogger.on_epoch_end = end_and_signal
+    try:
+        run_training(__import__("pathlib").Path({root!r}), {{**TINY_SETTINGS, "epochs": 5}})
+    except KeyboardInterrupt:
+        sys.exit(130)
+""")
+
+
+def test_sigterm_saves_a_checkpoint_and_the_rerun_finishes_the_run(tmp_path):
+    write_tiny_windows(tmp_path)
+    script = SIGTERM_SCRIPT.format(tests=str(PROJECT / "tests"), root=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True)
+    assert result.returncode == 130, result.stderr[-2000:]
+    # the signal came after epoch 2 was logged but before its checkpoint: epoch 2 is redone
+    state = json.loads((tmp_path / "checkpoints" / "state.json").read_text())
+    assert state["epochs_done"] == 1 and state["interrupted"]
+    run_training(tmp_path, {**TINY_SETTINGS, "epochs": 5})
+    rows = tsv_rows(tmp_path / "dvclive" / "plots" / "metrics" / "train" / "loss.tsv")
+    assert [int(row[0]) for row in rows] == [0, 1, 2, 3, 4]
+
+
+MIRRORED_SCRIPT = textwrap.dedent("""
+    import sys, tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    sys.path.insert(0, {tests!r})
+    from conftest import TINY_SETTINGS, run_training
+    from pipeline.train import make_strategy
+    assert make_strategy("mirrored").num_replicas_in_sync == 2
+    summary = run_training(__import__("pathlib").Path({root!r}), {{**TINY_SETTINGS, "strategy": "mirrored"}})
+    print("LAST_LOSS", summary["eval"]["last_loss"], "UNIGRAM", summary["baselines"]["unigram"])
+""")
+
+
+def test_mirrored_strategy_trains_over_two_logical_cpus(tmp_path):
+    write_tiny_windows(tmp_path)
+    script = MIRRORED_SCRIPT.format(tests=str(PROJECT / "tests"), root=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    words = result.stdout.split()
+    last_loss, unigram = float(words[words.index("LAST_LOSS") + 1]), float(words[words.index("UNIGRAM") + 1])
+    assert last_loss < unigram

@@ -63,6 +63,14 @@ def test_exp_run_step_1_rewindows_and_metrics_diff_shows_it(workspace):
     assert change["new"] > 9 * before  # every character instead of every tenth starts a window
 
 
+def test_exp_run_on_a_cleaning_param_shows_in_the_corpus_stats(workspace):
+    dvc(["exp", "run", "-S", "clean.val_fraction=0.5", "-S", "train.step=10"], workspace, capture=True)
+    diff = json.loads(dvc(["metrics", "diff", "--json"], workspace, capture=True).stdout)
+    stats = diff["data/corpus/stats.json"]
+    assert stats["episodes.val"]["new"] > stats["episodes.val"]["old"]
+    assert stats["episodes.train"]["new"] < stats["episodes.train"]["old"]
+
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

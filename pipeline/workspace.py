@@ -31,9 +31,8 @@ DEMO_OVERRIDES = {
     "scrape.source": "sample",
     "scrape.delay": 0.0,
     "train.hidden_units": 256,
-    "train.batch_size": 256,
-    "train.learning_rate": 0.005,
-    "train.epochs": 12,
+    "train.epochs": 8,
+    "train.sample_every": 2,
     "sample.length": 600,
 }
 
@@ -117,7 +116,8 @@ def run_demo(project: Path, dest: Path) -> None:
     shown = dvc(["metrics", "show"], dest, capture=True).stdout
     sample_file = dest / "data" / "samples" / "temperature-0.5.txt"
     print("\nmetrics:\n" + shown)
-    print(f"metrics files: {dest}/metrics/*.json, {dest}/dvclive/metrics.json")
+    print(f"metrics files: {dest}/data/corpus/stats.json, {dest}/metrics/windows.json, {dest}/dvclive/metrics.json")
+    print(f"samples written during training: {dest}/dvclive/samples/")
     print(f"loss plot:     {dest}/dvc_plots/index.html")
     print(f"samples:       {dest}/data/samples/ (side by side in samples.md)")
     if sample_file.exists():

@@ -123,7 +123,8 @@ def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, 
             raise NonFiniteLoss(f"the training loss became NaN or infinite at {guard.where}. The checkpoint of "
                                 f"epoch {saver.epochs_done} is kept in {checkpoints}/. Lower train.learning_rate "
                                 "or set train.clipnorm, then rerun.")
-        live.summary["baselines"] = baselines(corpus_dir, chars)
+        scored = baselines(corpus_dir, chars)  # NaN without validation text: leave those out of the JSON
+        live.summary["baselines"] = {k: v for k, v in scored.items() if isinstance(v, (int, float)) and v == v}
         live.summary["params"] = model.count_params()
         summary = dict(live.summary)
     model_dir.mkdir(parents=True, exist_ok=True)

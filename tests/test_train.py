@@ -38,6 +38,19 @@ def test_both_objectives_learn_beat_the_unigram_and_log_with_dvclive(tmp_path, o
         assert summary["eval"]["loss"] != pytest.approx(summary["eval"]["last_loss"])
 
 
+def test_without_validation_text_it_trains_and_reports_training_loss_only(tmp_path):
+    write_tiny_windows(tmp_path)
+    (tmp_path / "corpus" / "val.txt").write_text("")
+    from pipeline.window import make_windows
+
+    make_windows(tmp_path / "corpus", tmp_path / "windows", tmp_path / "windows.json", section_length=12, step=2,
+                 progress=False)
+    summary = run_training(tmp_path, {**TINY_SETTINGS, "epochs": 1})
+    assert "eval" not in summary and summary["train"]["loss"] > 0
+    metrics = json.loads((tmp_path / "dvclive" / "metrics.json").read_text())  # strict JSON: no NaN
+    assert "NaN" not in (tmp_path / "dvclive" / "metrics.json").read_text() and metrics["baselines"] == {}
+
+
 def test_interrupted_run_resumes_at_the_right_epoch_with_the_same_logged_steps(tmp_path):
     write_tiny_windows(tmp_path)
     settings = {**TINY_SETTINGS, "epochs": 4}

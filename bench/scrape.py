@@ -17,31 +17,16 @@ import argparse
 import json
 import statistics
 import tempfile
-import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
 from pipeline.params import load_params
 from pipeline.scrape import rebase, scrape_sites, site_urls
-from scrapers.serve import QuietHandler, serve_directory
+from scrapers.serve import recording_handler, serve_directory
 
 PROJECT = Path(__file__).resolve().parent.parent
 SITES = ["imsdb", "livesinabox"]
-
-
-def slow_counting_handler(latency: float, log: list[str]):
-    """Serves files like the sample-site server, after `latency` seconds; logs every path."""
-    lock = threading.Lock()
-
-    class SlowHandler(QuietHandler):
-        def do_GET(self):
-            with lock:
-                log.append(self.path)
-            time.sleep(latency)
-            super().do_GET()
-
-    return SlowHandler
 
 
 def scrape(settings: dict, urls: dict[str, str], out_dir: Path, together: bool) -> tuple[float, int]:
@@ -66,7 +51,7 @@ def main() -> None:
     logs: dict[str, list[str]] = {site: [] for site in SITES}
     with ExitStack() as servers, tempfile.TemporaryDirectory(prefix="bench-scrape-") as scratch:
         bases = {site: servers.enter_context(serve_directory(PROJECT / "sample_site" / site,
-                                                             handler=slow_counting_handler(args.latency, logs[site])))
+                                                             handler=recording_handler(logs[site], latency=args.latency)))
                  for site in SITES}
         urls = {site: rebase(url, bases[site]) for site, url in site_urls(settings).items()}
         timings = {"sequential": [], "parallel": []}

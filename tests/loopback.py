@@ -17,12 +17,12 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import pytest
 
 from scrapers.http import PoliteClient
-from scrapers.serve import QuietHandler, serve_directory
+from scrapers.serve import recording_handler, serve_directory
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LIVESINABOX = FIXTURES / "livesinabox"
@@ -55,34 +55,10 @@ def requested_paths(httpserver) -> list[str]:
     return [request.path for request, _ in httpserver.log]
 
 
-def recording_handler(log: list[str], *, answers: int | None = None, missing: set[str] = frozenset(),
-                      latency: float = 0.0):
-    """A file handler that logs each path; answers only the first `answers` requests (then drops
-    every connection unanswered, like a server that died), 404s the paths in `missing`, and
-    waits `latency` seconds before each answer."""
-    lock = threading.Lock()
-
-    class RecordingHandler(QuietHandler):
-        def do_GET(self):
-            path = unquote(urlsplit(self.path).path)
-            with lock:
-                log.append(path)
-                dead = answers is not None and len(log) > answers
-            if dead:
-                self.close_connection = True
-                return
-            time.sleep(latency)
-            if path in missing:
-                self.send_error(404)
-                return
-            super().do_GET()
-
-    return RecordingHandler
-
-
 @contextmanager
 def serve_files(root: Path = LIVESINABOX, **behaviour) -> Iterator[tuple[str, list[str]]]:
-    """Serve `root` on 127.0.0.1; yield (base URL, request log). `behaviour`: see recording_handler."""
+    """Serve `root` on 127.0.0.1; yield (base URL, request log). `behaviour`: see
+    `scrapers.serve.recording_handler`."""
     log: list[str] = []
     with serve_directory(root, handler=recording_handler(log, **behaviour)) as base:
         yield base, log

@@ -38,7 +38,7 @@ from pipeline.parse_imsdb import transcript_text
 from scrapers import imsdb, imsdb_movies
 from scrapers.crawl import Crawl
 from scrapers.http import PoliteClient
-from scrapers.serve import QuietHandler, serve_directory
+from scrapers.serve import recording_handler, serve_directory
 from scrapers.store import PageStore
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "imsdb"
@@ -73,16 +73,6 @@ def quote_title(title: str) -> str:
 
 # ------------------------------------------------------------------------------------------ set-up
 
-class RecordingHandler(QuietHandler):
-    # The real site serves /genre/<G> (no extension) as HTML; the scraper refuses anything else.
-    extensions_map = {**QuietHandler.extensions_map, "": "text/html"}
-    requests: list[str]
-
-    def do_GET(self) -> None:
-        self.requests.append(self.path)
-        super().do_GET()
-
-
 @dataclass
 class Site:
     base: str
@@ -92,8 +82,8 @@ class Site:
 @pytest.fixture
 def site():
     requests: list[str] = []
-    handler = type("Handler", (RecordingHandler,), {"requests": requests})
-    with serve_directory(FIXTURES, handler=handler) as base:
+    # raw paths: the tests check the percent-quoting the scraper actually sent
+    with serve_directory(FIXTURES, handler=recording_handler(requests, raw_paths=True)) as base:
         yield Site(base, requests)
 
 

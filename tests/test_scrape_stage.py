@@ -11,7 +11,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -22,7 +21,7 @@ from loopback import LIVESINABOX, serve_files
 from pipeline import scrape as stage
 from pipeline.params import check_params, load_params
 from scrapers.http import ScrapeError
-from scrapers.serve import QuietHandler, serve_directory, serve_sample_site
+from scrapers.serve import recording_handler, serve_directory, serve_sample_site
 
 PROJECT = Path(__file__).resolve().parent.parent
 SAMPLE = PROJECT / "sample_site"
@@ -113,23 +112,6 @@ def test_a_limited_run_is_completed_by_a_full_one_without_losing_pages(tmp_path)
     assert all(after[path] == content for path, content in kept.items())
 
 
-def hangs_up_after(answers: int):
-    """A request handler that answers `answers` requests, then drops every connection unanswered."""
-    lock, left = threading.Lock(), [answers]
-
-    class DyingHandler(QuietHandler):
-        def do_GET(self):
-            with lock:
-                left[0] -= 1
-                dead = left[0] < 0
-            if dead:
-                self.close_connection = True
-                return
-            super().do_GET()
-
-    return DyingHandler
-
-
 def test_a_run_whose_server_dies_midway_keeps_its_pages_and_resumes(tmp_path):
     scrape_params = sample_params(sites=["livesinabox"])["scrape"]
     out_dir = tmp_path / "sample"
@@ -138,7 +120,7 @@ def test_a_run_whose_server_dies_midway_keeps_its_pages_and_resumes(tmp_path):
         return stage.scrape_sites(scrape_params, {"livesinabox": f"{base}/friends/scripts.shtml"},
                                   out_dir, progress=False)["livesinabox"]
 
-    with serve_directory(SAMPLE / "livesinabox", handler=hangs_up_after(6)) as base:
+    with serve_directory(SAMPLE / "livesinabox", handler=recording_handler([], answers=6)) as base:
         broken = scrape_from(base)       # robots.txt, the index and 4 episode pages get through
     assert broken.crawl.counts["fetched"] == 5 and broken.crawl.counts["failed"] > 0
     assert len(episodes(tmp_path, "livesinabox")) == 4

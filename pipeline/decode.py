@@ -2,7 +2,8 @@
 
 In:  page bytes (IMSDb or livesinabox), or text pieces taken from a page.
 Out: `decode_page(data) -> str`, the page's text with LF line ends (markup and character references
-     are left for the HTML reader); `repair_mojibake(text)`, which undoes UTF-8 read as cp1252
+     are left for the HTML reader); `decode_bytes(data)`, the same text with its line ends as they
+     were (the scrapers read links with it); `repair_mojibake(text)`, which undoes UTF-8 read as cp1252
      (`â€™` → `’`, `Ã©` → `é`); `remove_invisible(text)`, which drops control characters.
 
 The declared charset is ignored because it is wrong too often (docs: sites.md, encoding notes):
@@ -33,10 +34,11 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs
 
 def decode_page(data: bytes) -> str:
     """Page bytes → text with LF line ends (see the module docstring for the rules)."""
-    return normalise_newlines(_decode(data))
+    return normalise_newlines(decode_bytes(data))
 
 
-def _decode(data: bytes) -> str:
+def decode_bytes(data: bytes) -> str:
+    """Page bytes → text by the rules above, line ends untouched."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data[len(bom):].decode(encoding, errors="replace")

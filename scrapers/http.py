@@ -31,6 +31,8 @@ import requests
 import urllib3
 from requests.utils import requote_uri
 
+from pipeline.decode import decode_bytes
+
 USER_AGENT = "scriptlm/0.1 (+https://github.com/scriptlm; research scraper)"
 ACCEPTED_CONTENT_TYPES = ("text/", "application/xhtml+xml")
 RETRIED_STATUSES = {408, 429} | set(range(500, 600))
@@ -68,12 +70,9 @@ def _result(url: str, outcome: str, reason: str, details: str = "", **fields) ->
     return FetchResult(url, outcome, reason=reason, error=f"{reason}: {details}" if details else reason, **fields)
 
 
-def decode_page(content: bytes) -> str:
-    """Both sites serve cp1252/Latin-1 whatever they declare; cp1252 leaves 5 bytes undefined."""
-    try:
-        return content.decode("cp1252")
-    except UnicodeDecodeError:
-        return content.decode("latin-1")
+# Pages are read to find links with the clean stage's decoder, so both see the same text: cp1252
+# (Latin-1 for its 5 undefined bytes, per byte) whatever a page declares, UTF-8 when it really is.
+decode_page = decode_bytes
 
 
 _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")

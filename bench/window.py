@@ -17,13 +17,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+from train_speed import seconds_per_batch  # bench/ is this script's own folder, first on sys.path
 
 CORPUS_CHARS = 2_600_000
 SECTION_LENGTH = 50
 
 
 def generate_corpus(directory: Path, n_chars: int) -> list[str]:
-    from pipeline.window import vocab_hash
+    from pipeline.corpus import vocab_hash
 
     chars = ["\n"] + [chr(c) for c in range(32, 127)]
     rng = np.random.default_rng(0)
@@ -101,22 +102,6 @@ def reader_batches_per_second(windows_dir: Path, chars: list[str], seconds: floa
     return count / (time.perf_counter() - start)
 
 
-def model_batches_per_second(vocab: int, batches: int = 4) -> float:
-    import keras
-
-    from pipeline.model import build_model
-
-    model = build_model(vocab, hidden_units=1024)
-    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, vocab, size=(128 * (batches + 1), SECTION_LENGTH))
-    y = rng.integers(0, vocab, size=(128 * (batches + 1),))
-    model.fit(x[:128], y[:128], batch_size=128, verbose=0)  # warm-up (tracing)
-    start = time.perf_counter()
-    model.fit(x[128:], y[128:], batch_size=128, verbose=0)
-    return batches / (time.perf_counter() - start)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chars", type=int, default=CORPUS_CHARS, help="corpus size (default: 2.6 MB)")
@@ -148,7 +133,8 @@ def main() -> None:
               f"{naive_bytes / 1e6:.0f} MB on disk")
 
         reader = reader_batches_per_second(tmp / "windows-1", chars)
-        model = model_batches_per_second(len(chars))
+        model = 1 / seconds_per_batch(1024, batches=4, batch_size=128, section_length=SECTION_LENGTH,
+                                      vocab=len(chars))
         print(f"reader: {reader:,.0f} batches/s of 128; 1024-cell LSTM trains {model:.2f} batches/s "
               f"-> reader is {reader / model:,.0f}x faster than the model consumes")
 

@@ -21,7 +21,6 @@ cleaning change does to it.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -169,7 +168,7 @@ def _write_corpus(out_dir: Path, splits: dict[str, list[tuple[dict, str]]]) -> d
     counts = corpus.count_chars([joined["train"]])
     chars = sorted(counts)
     _write_json(out_dir / "vocab.json", {"chars": chars, "counts": {char: counts[char] for char in chars},
-                                         "sha256": hashlib.sha256("".join(chars).encode("utf-8")).hexdigest()})
+                                         "sha256": corpus.vocab_hash(chars)})
     return joined
 
 

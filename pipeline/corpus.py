@@ -9,7 +9,8 @@ Out: pure functions used by `pipeline/clean.py`:
      - `validation_ids` (the split, by a hash of the episode id);
      - `symbol_table` (what to drop: characters rarer than `min_char_count` in train, and val
        characters train never has);
-     - `speech_stats` (speeches, top speakers) and `unigram_entropy`, for stats.json.
+     - `speech_stats` (speeches, top speakers) and `unigram_entropy`, for stats.json;
+     - `vocab_hash`, the fingerprint of a vocabulary that vocab.json and the windows' meta.json carry.
 """
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ from pipeline.text import speaker_name, speeches
 TOP_SPEAKERS = 10
 # The uniform format's own structure: never dropped for being rare (a small corpus may have few).
 STRUCTURE = frozenset("\n []{}()")
+
+
+def vocab_hash(chars: list[str]) -> str:
+    """sha256 of the vocabulary's characters in id order."""
+    return hashlib.sha256("".join(chars).encode("utf-8")).hexdigest()
 
 
 class CleanError(RuntimeError):

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from pipeline.window import WindowError, file_sha256, vocab_hash
+from pipeline.corpus import vocab_hash
+from pipeline.window import WindowError, file_sha256
 
 OBJECTIVES = ("last", "all")
 
@@ -90,7 +91,3 @@ def window_dataset(windows_dir: Path, split: str, *, section_length: int, chars:
     dataset = dataset.map(split_window, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
-
-def count_windows_in(windows_dir: Path, split: str) -> int:
-    meta = json.loads((Path(windows_dir) / "meta.json").read_text(encoding="utf-8"))
-    return meta["splits"][split]["windows"]

@@ -31,6 +31,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
+from pipeline.corpus import vocab_hash
 from pipeline.params import ParamsError, load_params
 
 WINDOWS_PER_RECORD = 1024
@@ -51,10 +52,6 @@ def load_vocab(path: Path) -> list[str]:
     if len(chars) > 256:
         raise WindowError(f"{path}: {len(chars)} symbols do not fit in uint8 ids (at most 256).")
     return chars
-
-
-def vocab_hash(chars: list[str]) -> str:
-    return hashlib.sha256("".join(chars).encode("utf-8")).hexdigest()
 
 
 def encode(text: str, chars: list[str], source: str = "text") -> np.ndarray:

@@ -24,20 +24,27 @@ TINY_SETTINGS = {"section_length": 12, "step": 2, "objective": "last", "hidden_u
                  "strategy": "auto", "mixed_precision": False, "jit_compile": False}
 
 
-def write_tiny_windows(root: Path, text: str = TINY_TEXT, section_length: int = 12, step: int = 2) -> list:
-    """A corpus (train = text, val = its first 600 characters), its vocab and windows under `root`."""
+def write_corpus(directory: Path, train_text: str, val_text: str) -> list:
+    """train.txt, val.txt and a vocab.json covering both, as the clean stage writes them; the chars."""
     import json
 
-    from pipeline.window import make_windows, vocab_hash
+    from pipeline.corpus import vocab_hash
 
-    corpus = root / "corpus"
-    corpus.mkdir(parents=True, exist_ok=True)
-    chars = sorted(set(text))
-    (corpus / "train.txt").write_text(text)
-    (corpus / "val.txt").write_text(text[:600])
-    (corpus / "vocab.json").write_text(json.dumps({"chars": chars, "sha256": vocab_hash(chars)}))
-    make_windows(corpus, root / "windows", root / "windows.json", section_length=section_length, step=step,
-                 progress=False)
+    directory.mkdir(parents=True, exist_ok=True)
+    chars = sorted(set(train_text + val_text))
+    (directory / "train.txt").write_text(train_text, encoding="utf-8")
+    (directory / "val.txt").write_text(val_text, encoding="utf-8")
+    (directory / "vocab.json").write_text(json.dumps({"chars": chars, "sha256": vocab_hash(chars)}))
+    return chars
+
+
+def write_tiny_windows(root: Path, text: str = TINY_TEXT, section_length: int = 12, step: int = 2) -> list:
+    """A corpus (train = text, val = its first 600 characters), its vocab and windows under `root`."""
+    from pipeline.window import make_windows
+
+    chars = write_corpus(root / "corpus", text, text[:600])
+    make_windows(root / "corpus", root / "windows", root / "windows.json", section_length=section_length,
+                 step=step, progress=False)
     return chars
 
 

@@ -4,20 +4,16 @@ import json
 import numpy as np
 import pytest
 
+from conftest import write_corpus as write_corpus_files
 from pipeline.data import window_dataset
-from pipeline.window import WindowError, count_windows, make_windows, vocab_hash
+from pipeline.window import WindowError, count_windows, make_windows
 
 TEXT = ("MILO\nWe should not have climbed the water tower, Dexter.\n\n"
         "DEXTER\nIt was your plan! (points at the ladder) All of it.\n\n") * 6
 
 
 def write_corpus(directory, train_text=TEXT, val_text=TEXT[:300]):
-    directory.mkdir(parents=True, exist_ok=True)
-    chars = sorted(set(train_text + val_text))
-    (directory / "train.txt").write_text(train_text, encoding="utf-8")
-    (directory / "val.txt").write_text(val_text, encoding="utf-8")
-    (directory / "vocab.json").write_text(json.dumps({"chars": chars, "sha256": vocab_hash(chars)}))
-    return chars
+    return write_corpus_files(directory, train_text, val_text)
 
 
 def reference_windows(text, chars, section_length, step):

@@ -105,8 +105,7 @@ def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, 
     with make_strategy(settings["strategy"]).scope():
         model = compile_model(settings, len(chars), epochs_done, checkpoints)
     guard = NaNGuard()
-    saver = EpochCheckpoint(checkpoints, current, guard)
-    saver.epochs_done = epochs_done
+    saver = EpochCheckpoint(checkpoints, current, guard, epochs_done)
     predicted = windows["train"] * (settings["section_length"] if settings["objective"] == "all" else 1)
     prompt = pick_prompt("", corpus_dir / "val.txt", settings["section_length"], settings["seed"])
     with Live(str(live_dir), dvcyaml=False, save_dvc_exp=False, resume=epochs_done > 0) as live:

@@ -86,10 +86,10 @@ class NaNGuard(keras.callbacks.Callback):
 class EpochCheckpoint(keras.callbacks.Callback):
     """Saves a checkpoint after every epoch that ended with a finite loss."""
 
-    def __init__(self, directory: Path, current: dict, guard: NaNGuard):
+    def __init__(self, directory: Path, current: dict, guard: NaNGuard, epochs_done: int = 0):
         super().__init__()
         self.directory, self.current, self.guard = directory, current, guard
-        self.epochs_done = 0
+        self.epochs_done = epochs_done
 
     def on_epoch_end(self, epoch, logs=None):
         if self.guard.where is None:

@@ -22,7 +22,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from pipeline import clean  # noqa: E402
+from pipeline.clean import build as clean  # noqa: E402
 
 SAMPLE = PROJECT / "sample_site"
 # Where each site's script body is, in the sample pages: the part that is repeated to grow a page.

@@ -17,8 +17,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from pipeline.model import Stepper, build_model
-from pipeline.sample import _pick_next, generate
+from common.model import Stepper, build_model
+from common.generate import _pick_next, generate
 
 SECTION_LENGTH = 50
 VOCAB = 95

@@ -7,7 +7,7 @@ Out: human-readable lines, then ONE JSON line with `parallel_speedup` (pages/s o
 over pages/s of one site after the other), `stored_rerun_requests` (requests other than robots.txt
 that a rerun over a complete store makes; must be 0) and the measurements behind them.
 
-Both modes call the stage's own `pipeline.scrape.scrape_sites` in this process, alternating which
+Both modes call the stage's own `scrapers.run.scrape_sites` in this process, alternating which
 goes first, each into a fresh directory; the median of `--repeats` runs is reported. One request
 at a time per host means the parallel run can at best take as long as the larger site alone.
 
@@ -16,16 +16,20 @@ Run: `.venv/bin/python bench/scrape.py [--latency 0.05] [--repeats 3]`; results 
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from pipeline.params import load_params
-from pipeline.scrape import rebase, scrape_sites, site_urls
-from scrapers.serve import recording_handler, serve_directory
-
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT / "tests"))  # the recording test server lives with the tests
+
+from common.params import load_params  # noqa: E402
+from loopback import recording_handler  # noqa: E402
+from scrapers.run import rebase, scrape_sites, site_urls  # noqa: E402
+from scrapers.sample_site import serve_directory  # noqa: E402
+
 SITES = ["imsdb", "livesinabox"]
 
 

@@ -23,9 +23,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from pipeline.data import window_dataset
-from pipeline.train import compile_model
-from pipeline.window import load_vocab
+from pipeline.train.data import window_dataset
+from pipeline.train.fit import compile_model
+from common.vocab import load_vocab
 from pipeline.workspace import dvc, prepare_workspace
 
 SECTION_LENGTH = 50

@@ -14,7 +14,7 @@ import time
 import keras
 import numpy as np
 
-from pipeline.model import build_model
+from common.model import build_model
 
 ARTICLE_WINDOWS = 260_539  # 50-character windows every 10 characters of the 2.6 MB corpus
 

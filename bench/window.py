@@ -24,7 +24,7 @@ SECTION_LENGTH = 50
 
 
 def generate_corpus(directory: Path, n_chars: int) -> list[str]:
-    from pipeline.corpus import vocab_hash
+    from common.vocab import vocab_hash
 
     chars = ["\n"] + [chr(c) for c in range(32, 127)]
     rng = np.random.default_rng(0)
@@ -39,7 +39,7 @@ def generate_corpus(directory: Path, n_chars: int) -> list[str]:
 
 
 def _run_stage(corpus: str, out: str, step: int, queue) -> None:
-    from pipeline.window import make_windows
+    from pipeline.window.write import make_windows
 
     start = time.perf_counter()
     meta = make_windows(Path(corpus), Path(out), Path(out) / "metrics.json", section_length=SECTION_LENGTH,
@@ -88,7 +88,7 @@ def per_window_writer(text_ids: np.ndarray, path: Path, n_windows: int, step: in
 
 
 def reader_batches_per_second(windows_dir: Path, chars: list[str], seconds: float = 5.0) -> float:
-    from pipeline.data import window_dataset
+    from pipeline.train.data import window_dataset
 
     dataset = window_dataset(windows_dir, "train", section_length=SECTION_LENGTH, chars=chars, batch_size=128,
                              shuffle_buffer=10_000, seed=0, repeat=True)

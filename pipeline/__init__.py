@@ -1,5 +1,6 @@
-"""scriptlm's DVC stages (one module each) and the helpers they share."""
-import os
+"""scriptlm's DVC stages, one package each: `python -m pipeline.<stage>` runs `pipeline/<stage>/__main__.py`.
 
-# TensorFlow's C++ start-up chatter (oneDNN, CPU features, missing CUDA) hides the stages' own output.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+What only one stage uses sits in that stage's package; what several share is in `common/`; the
+sites (crawling and parsing) are in `scrapers/`. No stage imports another stage.
+"""
+import common  # noqa: F401  (quiets TensorFlow's start-up chatter before any stage imports it)

@@ -21,7 +21,7 @@ def unescape(text: str) -> str:
 
 
 def generate_command(args) -> None:
-    from pipeline.sample import SampleError, encode_prompt, generate, load_generator
+    from common.generate import SampleError, encode_prompt, generate, load_generator
 
     try:
         if args.length <= 0 or args.num <= 0:
@@ -57,7 +57,7 @@ def demo_command(args) -> None:
 
 
 def serve_command(args) -> None:
-    from scrapers.serve import serve_sample_site
+    from scrapers.sample_site import serve_sample_site
 
     with serve_sample_site(args.root) as urls:
         for site, url in urls.items():

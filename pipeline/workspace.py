@@ -19,9 +19,9 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.params import check_params
+from common.params import check_params
 
-PROJECT_PATHS = ["pipeline", "scrapers", "sample_site", "dvc.yaml", "params.yaml", ".dvcignore"]
+PROJECT_PATHS = ["common", "pipeline", "scrapers", "sample_site", "dvc.yaml", "params.yaml", ".dvcignore"]
 # Copied only into a new workspace: DVC adds its outputs to these, and they must stay there.
 FIRST_TIME_PATHS = [".gitignore", ".dvc/config", ".dvc/.gitignore"]
 

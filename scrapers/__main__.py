@@ -16,10 +16,11 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pipeline.params import load_params
-from pipeline.scrape import PREFLIGHT_SECONDS, SITE_MODULES, run_main, scrape_sites
-from scrapers import livesinabox
+from common.params import load_params
+from scrapers.livesinabox import crawl as livesinabox
 from scrapers.preflight import check_reachable
+from scrapers.run import PREFLIGHT_SECONDS, run_main, scrape_sites
+from scrapers.crawlers import CRAWLERS
 
 PROG = "python -m scrapers"
 PARAMS_FILE = Path("params.yaml")
@@ -70,7 +71,7 @@ def _http_url(text: str) -> str:
 
 
 def build_parser(scrape_params: dict, source: str) -> argparse.ArgumentParser:
-    bases = ", ".join(f"{site} {default_base_url(site, scrape_params)}" for site in SITE_MODULES)
+    bases = ", ".join(f"{site} {default_base_url(site, scrape_params)}" for site in CRAWLERS)
     parser = argparse.ArgumentParser(
         prog=PROG, description="Scrape one site into OUT/SITE/ (pages, manifest.jsonl, episodes.json), "
                                "as the scrape stage does; pages already stored are reused.",
@@ -79,7 +80,7 @@ def build_parser(scrape_params: dict, source: str) -> argparse.ArgumentParser:
                f"max_failed_fraction ({scrape_params['max_failed_fraction']}) and the IMSDb shows and movies. "
                "Exit code 1 when the site yielded no usable page or more than max_failed_fraction of its "
                "pages failed (what was fetched is kept); 130 when interrupted (run again to resume).")
-    parser.add_argument("site", metavar="SITE", choices=list(SITE_MODULES),
+    parser.add_argument("site", metavar="SITE", choices=list(CRAWLERS),
                         help="the site to scrape: imsdb or livesinabox")
     parser.add_argument("--base-url", metavar="URL", type=_http_url,
                         help="where the site is, e.g. a mirror or the sample site (`scriptlm serve-sample`): "

@@ -31,7 +31,7 @@ import requests
 import urllib3
 from requests.utils import requote_uri
 
-from pipeline.decode import decode_bytes
+from scrapers.decode import decode_bytes
 
 USER_AGENT = "scriptlm/0.1 (+https://github.com/scriptlm; research scraper)"
 ACCEPTED_CONTENT_TYPES = ("text/", "application/xhtml+xml")
@@ -68,11 +68,6 @@ class FetchResult:
 
 def _result(url: str, outcome: str, reason: str, details: str = "", **fields) -> FetchResult:
     return FetchResult(url, outcome, reason=reason, error=f"{reason}: {details}" if details else reason, **fields)
-
-
-# Pages are read to find links with the clean stage's decoder, so both see the same text: cp1252
-# (Latin-1 for its 5 undefined bytes, per byte) whatever a page declares, UTF-8 when it really is.
-decode_page = decode_bytes
 
 
 _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -211,7 +206,7 @@ class PoliteClient:
             url = result.final_url
         unavailable = result.status is not None and 400 <= result.status < 500 and result.status != 429
         if result.ok:
-            robots.parse(decode_page(result.content).splitlines())
+            robots.parse(decode_bytes(result.content).splitlines())
         elif result.status in (401, 403):
             robots.disallow_all = True
             host.robots_refusal = f"robots.txt answered {result.status}: the host forbids crawling"

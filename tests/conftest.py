@@ -28,7 +28,7 @@ def write_corpus(directory: Path, train_text: str, val_text: str) -> list:
     """train.txt, val.txt and a vocab.json covering both, as the clean stage writes them; the chars."""
     import json
 
-    from pipeline.corpus import vocab_hash
+    from common.vocab import vocab_hash
 
     directory.mkdir(parents=True, exist_ok=True)
     chars = sorted(set(train_text + val_text))
@@ -40,7 +40,7 @@ def write_corpus(directory: Path, train_text: str, val_text: str) -> list:
 
 def write_tiny_windows(root: Path, text: str = TINY_TEXT, section_length: int = 12, step: int = 2) -> list:
     """A corpus (train = text, val = its first 600 characters), its vocab and windows under `root`."""
-    from pipeline.window import make_windows
+    from pipeline.window.write import make_windows
 
     chars = write_corpus(root / "corpus", text, text[:600])
     make_windows(root / "corpus", root / "windows", root / "windows.json", section_length=section_length,
@@ -50,7 +50,7 @@ def write_tiny_windows(root: Path, text: str = TINY_TEXT, section_length: int = 
 
 def run_training(root: Path, settings: dict, **kwargs) -> dict:
     """`pipeline.train.train` on the tiny windows under `root`, outside any git/DVC repo."""
-    from pipeline.train import train
+    from pipeline.train.fit import train
 
     cwd = os.getcwd()
     os.chdir(root)  # so DVCLive only writes files and never looks for a repo

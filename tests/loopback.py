@@ -1,7 +1,7 @@
 """Real servers on 127.0.0.1 for the scraper tests, each logging the paths requested of it.
 
 In: what to serve — single responses on pytest-httpserver (`serve_page`), a directory
-(`serve_files`), or a script of raw socket behaviours per path (`RawServer`) for the faults an HTTP
+(`serve_files`, with `recording_handler`: latency, 404s, a server that dies), or a script of raw socket behaviours per path (`RawServer`) for the faults an HTTP
 library will not produce: a connection reset mid-response, a body shorter than its Content-Length,
 an answer that comes too late.
 Out: a base URL on 127.0.0.1, and the list of request paths in arrival order, so tests count
@@ -17,12 +17,12 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
 from scrapers.http import PoliteClient
-from scrapers.serve import recording_handler, serve_directory
+from scrapers.sample_site import QuietHandler, serve_directory
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LIVESINABOX = FIXTURES / "livesinabox"
@@ -55,10 +55,35 @@ def requested_paths(httpserver) -> list[str]:
     return [request.path for request, _ in httpserver.log]
 
 
+def recording_handler(log: list[str], *, answers: int | None = None, missing: set[str] = frozenset(),
+                      latency: float = 0.0, raw_paths: bool = False):
+    """A QuietHandler that appends each request's path to `log` (unquoted, or exactly as received
+    with `raw_paths`); answers only the first `answers` requests (then drops every connection
+    unanswered, like a server that died), 404s the unquoted paths in `missing`, and waits `latency`
+    seconds before each answer."""
+    lock = threading.Lock()
+
+    class RecordingHandler(QuietHandler):
+        def do_GET(self):
+            path = unquote(urlsplit(self.path).path)
+            with lock:
+                log.append(self.path if raw_paths else path)
+                dead = answers is not None and len(log) > answers
+            if dead:
+                self.close_connection = True
+                return
+            time.sleep(latency)
+            if path in missing:
+                self.send_error(404)
+                return
+            super().do_GET()
+
+    return RecordingHandler
+
+
 @contextmanager
 def serve_files(root: Path = LIVESINABOX, **behaviour) -> Iterator[tuple[str, list[str]]]:
-    """Serve `root` on 127.0.0.1; yield (base URL, request log). `behaviour`: see
-    `scrapers.serve.recording_handler`."""
+    """Serve `root` on 127.0.0.1; yield (base URL, request log). `behaviour`: see `recording_handler`."""
     log: list[str] = []
     with serve_directory(root, handler=recording_handler(log, **behaviour)) as base:
         yield base, log

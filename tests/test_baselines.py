@@ -5,7 +5,7 @@ from collections import Counter, defaultdict
 import numpy as np
 import pytest
 
-from pipeline.baselines import (baseline_report, fit_ngram, ngram_nats, ngram_probabilities,
+from pipeline.train.baselines import (baseline_report, fit_ngram, ngram_nats, ngram_probabilities,
                                 unigram_nats)
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import clean, corpus, parse_imsdb, parse_livesinabox
-from pipeline.text import format_problems
+from format_check import format_problems
+from pipeline.clean import __main__ as clean_stage, build as clean_build, corpus
+from scrapers.imsdb import parse as parse_imsdb
+from scrapers.livesinabox import parse as parse_livesinabox
 
 PROJECT = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = PROJECT / "sample_site"
@@ -50,7 +52,7 @@ def make_raw_store(raw: Path, pages: dict[str, bytes], entries: list[dict] | Non
 
 def build(tmp_path: Path, out: str = "corpus", **overrides) -> dict:
     options = {"source": "sample", "ascii": True, "min_char_count": 0, "val_fraction": 0.05, **overrides}
-    return clean.build_corpus(tmp_path / "raw", tmp_path / out, **options)
+    return clean_build.build_corpus(tmp_path / "raw", tmp_path / out, **options)
 
 
 def read(tmp_path: Path, name: str, out: str = "corpus") -> str:
@@ -95,7 +97,7 @@ def test_reruns_are_byte_identical_and_both_cores_give_the_same_bytes(tmp_path, 
     make_raw_store(tmp_path / "raw", {f"{n}.htm": speech_page("Gus", f"Pie {n}, \x93\x85\x94") for n in range(10)})
     build(tmp_path, out="first", min_char_count=2)
     build(tmp_path, out="again", min_char_count=2, workers=1)
-    monkeypatch.setattr(clean, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(clean_build, "PARALLEL_MIN_BYTES", 0)
     build(tmp_path, out="parallel", min_char_count=2, workers=2)
     for name in OUTPUTS:
         first = (tmp_path / "first" / name).read_bytes()
@@ -203,10 +205,10 @@ def test_val_never_holds_a_symbol_train_lacks(tmp_path, capsys):
 
 def test_empty_corpus_stops_with_an_error_naming_the_raw_directory(tmp_path):
     (tmp_path / "raw").mkdir()
-    with pytest.raises(clean.CleanError, match=re.escape(str(tmp_path / "raw" / "sample")) + ".*scrape"):
+    with pytest.raises(corpus.CleanError, match=re.escape(str(tmp_path / "raw" / "sample")) + ".*scrape"):
         build(tmp_path)
     make_raw_store(tmp_path / "raw", {"a.htm": b"<html></html>"})
-    with pytest.raises(clean.CleanError, match="none of the 1 listed pages has script text"):
+    with pytest.raises(corpus.CleanError, match="none of the 1 listed pages has script text"):
         build(tmp_path)
 
 
@@ -214,11 +216,11 @@ def test_main_is_the_dvc_stage(tmp_path, monkeypatch, capsys):
     params = (PROJECT / "params.yaml").read_text().replace("source: live", "source: sample")
     (tmp_path / "params.yaml").write_text(params)
     monkeypatch.chdir(tmp_path)
-    assert clean.main([]) == 1
+    assert clean_stage.main([]) == 1
     error = capsys.readouterr().err.strip()
     assert "data/raw/sample" in error and "\n" not in error and "Traceback" not in error
     make_raw_store(tmp_path / "data" / "raw", {"a.htm": speech_page("Gus", "Hi."), "b.htm": speech_page("Mo", "Yo.")})
-    assert clean.main([]) == 0
+    assert clean_stage.main([]) == 0
     assert "train 1 episodes" in capsys.readouterr().out
     assert all((tmp_path / "data" / "corpus" / name).exists() for name in OUTPUTS)
 
@@ -244,8 +246,7 @@ def test_every_sample_transcript_page_cleans_into_the_uniform_format():
 
 @pytest.mark.skipif(not sample_pages(), reason="sample_site/ not generated")
 def test_sample_site_corpus(tmp_path):
-    for parser in (parse_imsdb, parse_livesinabox):
-        site = parser.__name__.rsplit("_", 1)[-1]
+    for site, parser in (("imsdb", parse_imsdb), ("livesinabox", parse_livesinabox)):
         pages = {path.name: path.read_bytes() for page_parser, path in sample_pages() if page_parser is parser}
         make_raw_store(tmp_path / "raw", pages, site=site)
     stats = build(tmp_path, min_char_count=5)

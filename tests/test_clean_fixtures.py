@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import clean
-from pipeline.text import format_problems, to_ascii
+from format_check import format_problems
+from pipeline.clean import __main__ as clean_stage, build
+from pipeline.clean.ascii import to_ascii
 
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = PROJECT / "tests" / "fixtures" / "clean"
@@ -44,7 +45,7 @@ def test_every_quirk_has_a_page_and_an_expected_text():
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.stem)
 def test_page_cleans_to_its_expected_text_byte_for_byte(page):
-    text, dropped = clean.page_script(page.read_bytes(), site_of(page), ascii=False)
+    text, dropped = build.page_script(page.read_bytes(), site_of(page), ascii=False)
     assert text.encode("utf-8") == expected(page)
     assert format_problems(text) == [] and not dropped
     for junk in ("Back to IMSDb", "Writers :", "Genres :", "User Comments", "Written by", "Transcribed by",
@@ -55,9 +56,9 @@ def test_page_cleans_to_its_expected_text_byte_for_byte(page):
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.stem)
 def test_page_option_prints_the_page_as_in_the_corpus(page, tmp_path, monkeypatch, capsysbinary):
     monkeypatch.chdir(tmp_path)  # no params.yaml here: clean.ascii defaults to on
-    assert clean.main(["--page", str(page), "--site", site_of(page), "--no-ascii"]) == 0
+    assert clean_stage.main(["--page", str(page), "--site", site_of(page), "--no-ascii"]) == 0
     assert capsysbinary.readouterr().out == expected(page)
-    assert clean.main(["--page", str(page), "--site", site_of(page)]) == 0
+    assert clean_stage.main(["--page", str(page), "--site", site_of(page)]) == 0
     folded = capsysbinary.readouterr().out
     assert folded.isascii() and folded.decode() == to_ascii(expected(page).decode("utf-8"))[0]
     assert format_problems(folded.decode()) == []
@@ -73,7 +74,7 @@ def test_page_option_prints_the_page_as_in_the_corpus(page, tmp_path, monkeypatc
     ("livesinabox-utf8-under-cp1252-meta", "NORA\nIt's a \"snapshot\"... of my cafe au lait -- don't ask.\n"),
 ])
 def test_encoding_fixtures_fold_to_plain_ascii(name, ascii_text):
-    text, _ = clean.page_script((FIXTURES / f"{name}.html").read_bytes(), name.split("-", 1)[0], ascii=True)
+    text, _ = build.page_script((FIXTURES / f"{name}.html").read_bytes(), name.split("-", 1)[0], ascii=True)
     assert ascii_text in text
 
 
@@ -95,20 +96,20 @@ def test_page_command_in_a_subprocess_takes_clean_ascii_from_params_yaml(tmp_pat
 
 def test_page_option_is_documented_and_misuse_is_refused(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit) as shown:
-        clean.main(["--help"])
+        clean_stage.main(["--help"])
     assert shown.value.code == 0
     help_text = capsys.readouterr().out
     assert "--page FILE" in help_text and "imsdb" in help_text and "livesinabox" in help_text
     for argv in (["--page", "x.html"], ["--site", "imsdb"], ["--page", "x.html", "--site", "other"]):
         with pytest.raises(SystemExit) as refused:
-            clean.main(argv)
+            clean_stage.main(argv)
         assert refused.value.code == 2
     monkeypatch.chdir(tmp_path)
-    assert clean.main(["--page", "missing.html", "--site", "imsdb"]) == 1
+    assert clean_stage.main(["--page", "missing.html", "--site", "imsdb"]) == 1
     assert "missing.html: cannot read" in capsys.readouterr().err
     (tmp_path / "empty.html").write_bytes(b"<html><body><p>Nothing here.</p></body></html>")
-    assert clean.main(["--page", "empty.html", "--site", "imsdb"]) == 1
+    assert clean_stage.main(["--page", "empty.html", "--site", "imsdb"]) == 1
     assert "empty.html: no script text found" in capsys.readouterr().err
     (tmp_path / "params.yaml").write_text("clean:\n  ascii: maybe\n")
-    assert clean.main(["--page", str(PAGES[0]), "--site", site_of(PAGES[0])]) == 1
+    assert clean_stage.main(["--page", str(PAGES[0]), "--site", site_of(PAGES[0])]) == 1
     assert "'clean.ascii' is 'maybe'" in capsys.readouterr().err

@@ -4,11 +4,13 @@ import re
 
 import pytest
 
-from pipeline import parse_imsdb, parse_livesinabox
-from pipeline.decode import decode_page, repair_mojibake
-from pipeline.markup import END, START, TEXT, html_events
-from pipeline.text import (fold_to_ascii, format_cue, format_problems, render_script, speaker_name, to_ascii,
-                           tidy_script)
+from format_check import format_problems
+from pipeline.clean.ascii import fold_to_ascii, to_ascii
+from scrapers.imsdb import parse as parse_imsdb
+from scrapers.livesinabox import parse as parse_livesinabox
+from scrapers.decode import decode_page, repair_mojibake
+from scrapers.markup import END, START, TEXT, html_events
+from common.script import format_cue, render_script, speaker_name, tidy_script
 
 C1_OR_MOJIBAKE = re.compile("[\x80-\x9f]|\u00e2\u20ac|\u00c3[\u0080-\u00bf]")
 

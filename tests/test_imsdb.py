@@ -1,6 +1,6 @@
 """IMSDb movies (and TV beside them) scraped from the fixture site `tests/fixtures/imsdb/`.
 
-The fixture site is served as a document root on 127.0.0.1 by `scrapers.serve.serve_directory`,
+The fixture site is served as a document root on 127.0.0.1 by `scrapers.sample_site.serve_directory`,
 with a handler that records every request path exactly as it arrived. Its pages are small,
 hand-written and invented (titles, writers, dialogue), shaped like the real site
 (/work/shared/docs/sites.md section 2): CRLF line ends, Latin-1 bytes, the sidebar of tables.
@@ -34,11 +34,12 @@ from urllib.parse import unquote
 
 import pytest
 
-from pipeline.parse_imsdb import transcript_text
-from scrapers import imsdb, imsdb_movies
+from scrapers.imsdb.parse import transcript_text
+from scrapers.imsdb import crawl as imsdb, links, movies as imsdb_movies
 from scrapers.crawl import Crawl
 from scrapers.http import PoliteClient
-from scrapers.serve import recording_handler, serve_directory
+from loopback import recording_handler
+from scrapers.sample_site import serve_directory
 from scrapers.store import PageStore
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "imsdb"
@@ -187,7 +188,7 @@ def test_parse_movie_page_finds_the_script_link(html, script_url):
     ("http://h/scripts/X.htm", None),
 ])
 def test_unusable_script_links_are_named(url, reason_part):
-    why = imsdb.unusable_link_reason(url, detail_kind="movie", page_kind="script")
+    why = links.unusable_link_reason(url, detail_kind="movie", page_kind="script")
     assert why == reason_part if reason_part is None else reason_part in why
 
 

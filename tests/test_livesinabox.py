@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 
 from loopback import LIVESINABOX, httpserver_listen_address, no_robots, serve_files, serve_page  # noqa: F401
 from loopback import polite_client as client
-from pipeline.scrape import scrape_sites
-from scrapers import livesinabox
+from scrapers.run import scrape_sites
+from scrapers.livesinabox import crawl as livesinabox
 from scrapers.__main__ import DEFAULT_SCRAPE_PARAMS
 from scrapers.crawl import Crawl
-from scrapers.http import decode_page
+from scrapers.decode import decode_bytes
 from scrapers.store import PageStore
 
 FRIENDS = LIVESINABOX / "friends"
@@ -35,7 +35,7 @@ INDEX_PATH = "/friends/scripts.shtml"
 
 
 def fixture_index() -> str:
-    return decode_page((FRIENDS / "scripts.shtml").read_bytes())
+    return decode_bytes((FRIENDS / "scripts.shtml").read_bytes())
 
 
 def fixture_file(url: str) -> Path:

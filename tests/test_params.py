@@ -2,7 +2,7 @@
 import pytest
 import yaml
 
-from pipeline.params import SCHEMA, ParamsError, check_params, load_params
+from common.params import SCHEMA, ParamsError, check_params, load_params
 from pipeline.workspace import with_overrides
 
 

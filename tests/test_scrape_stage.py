@@ -18,10 +18,11 @@ import pytest
 import yaml
 
 from loopback import LIVESINABOX, serve_files
-from pipeline import scrape as stage
-from pipeline.params import check_params, load_params
+from scrapers import run as stage
+from common.params import check_params, load_params
 from scrapers.http import ScrapeError
-from scrapers.serve import recording_handler, serve_directory, serve_sample_site
+from loopback import recording_handler
+from scrapers.sample_site import serve_directory, serve_sample_site
 
 PROJECT = Path(__file__).resolve().parent.parent
 SAMPLE = PROJECT / "sample_site"

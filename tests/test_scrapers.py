@@ -15,9 +15,10 @@ from werkzeug import Response
 
 from loopback import HTML, httpserver_listen_address, no_robots, requested_paths, serve_page  # noqa: F401
 from loopback import polite_client as client
-from scrapers import imsdb
+from scrapers.imsdb import crawl as imsdb, tv
 from scrapers.crawl import Crawl
-from scrapers.http import MAX_REDIRECTS, ScrapeError, decode_page, quote_url
+from scrapers.decode import decode_bytes
+from scrapers.http import MAX_REDIRECTS, ScrapeError, quote_url
 from scrapers.preflight import check_reachable
 from scrapers.store import PageStore
 
@@ -48,7 +49,7 @@ def test_fetch_returns_exact_bytes_and_sends_identifying_user_agent(httpserver):
     assert result.ok and result.status == 200 and result.content == body
     request = httpserver.log[-1][0]
     assert request.headers["User-Agent"] == "scriptlm/0.1 (+https://github.com/scriptlm; research scraper)"
-    assert decode_page(body) == "Café ’quoted’\r\n"
+    assert decode_bytes(body) == "Café ’quoted’\r\n"
 
 
 def test_delay_separates_requests_to_one_host(httpserver):
@@ -280,7 +281,7 @@ SHOW_PAGE = """<html><body><table class="body"><tr><td width=180>
 
 
 def test_parse_show_page_lists_episodes_by_series_in_document_order():
-    episodes = imsdb.parse_show_page(SHOW_PAGE, "https://imsdb.com/TV/Puddle%20Town.html")
+    episodes = tv.parse_show_page(SHOW_PAGE, "https://imsdb.com/TV/Puddle%20Town.html")
     assert [(e["season"], e["episode"], e["title"]) for e in episodes] == [
         (1, 1, "Where Did the Ducks Go?"), (1, 2, "Salt & Pepper"), (2, 1, "Gran's Big Day"), (10, 1, "Fifty% Off")]
     assert [e["url"] for e in episodes] == [
@@ -294,7 +295,7 @@ def test_quote_url_keeps_special_characters_and_existing_escapes():
     base = "http://127.0.0.1:8000/TV%20Transcripts/x.html"
     assert quote_url(base, "/transcripts/Puddle-Town-Why%3F.html") == "http://127.0.0.1:8000/transcripts/Puddle-Town-Why%3F.html"
     assert quote_url(base, "../transcripts/It's #1?.html") == "http://127.0.0.1:8000/transcripts/It%27s%20%231%3F.html"
-    assert imsdb.show_page_url("https://imsdb.com", "Stargate SG-1") == "https://imsdb.com/TV/Stargate%20SG1.html"
+    assert tv.show_page_url("https://imsdb.com", "Stargate SG-1") == "https://imsdb.com/TV/Stargate%20SG1.html"
 
 
 @pytest.mark.parametrize("href, expected", [
@@ -317,10 +318,10 @@ DETAIL_PAGE = """<html><body><table class="script-details"><tr><td>
 
 def test_parse_episode_page_finds_the_transcript_link():
     page_url = "https://imsdb.com/TV%20Transcripts/Puddle%20Town%20-%20Salt%20%26%20Pepper%20Script.html"
-    assert imsdb.parse_episode_page(DETAIL_PAGE, page_url) == "https://imsdb.com/transcripts/Puddle-Town-Salt-%26-Pepper.html"
+    assert tv.parse_episode_page(DETAIL_PAGE, page_url) == "https://imsdb.com/transcripts/Puddle-Town-Salt-%26-Pepper.html"
     fallback = '<p align="center"><a href="/transcripts/Puddle-Town-Gran\'s-Big-Day.html">Read</a></p>'
-    assert imsdb.parse_episode_page(fallback, page_url) == "https://imsdb.com/transcripts/Puddle-Town-Gran%27s-Big-Day.html"
-    assert imsdb.parse_episode_page("<table class='script-details'><h1>No script</h1></table>", page_url) is None
+    assert tv.parse_episode_page(fallback, page_url) == "https://imsdb.com/transcripts/Puddle-Town-Gran%27s-Big-Day.html"
+    assert tv.parse_episode_page("<table class='script-details'><h1>No script</h1></table>", page_url) is None
 
 
 def test_imsdb_records_missing_pages_and_links_without_crashing(tmp_path, httpserver):

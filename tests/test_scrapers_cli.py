@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from loopback import LIVESINABOX, serve_files
-from pipeline.params import load_params
+from common.params import load_params
 from scrapers.__main__ import DEFAULT_SCRAPE_PARAMS
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import PROJECT, TINY_SETTINGS, run_training, write_tiny_windows
-from pipeline.train_callbacks import NonFiniteLoss
+from pipeline.train.callbacks import NonFiniteLoss
 
 
 def tsv_rows(path):
@@ -41,7 +41,7 @@ def test_both_objectives_learn_beat_the_unigram_and_log_with_dvclive(tmp_path, o
 def test_without_validation_text_it_trains_and_reports_training_loss_only(tmp_path):
     write_tiny_windows(tmp_path)
     (tmp_path / "corpus" / "val.txt").write_text("")
-    from pipeline.window import make_windows
+    from pipeline.window.write import make_windows
 
     make_windows(tmp_path / "corpus", tmp_path / "windows", tmp_path / "windows.json", section_length=12, step=2,
                  progress=False)
@@ -99,8 +99,8 @@ SIGTERM_SCRIPT = textwrap.dedent("""
     import os, signal, sys, threading
     sys.path.insert(0, {tests!r})
     from conftest import TINY_SETTINGS, run_training
-    from pipeline.train import _raise_keyboard_interrupt
-    from pipeline.train_callbacks import EpochLogger
+    from pipeline.train.__main__ import _raise_keyboard_interrupt
+    from pipeline.train.callbacks import EpochLogger
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     original = EpochLogger.on_epoch_end
     def end_and_signal(self, epoch, logs=None):
@@ -134,7 +134,7 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     sys.path.insert(0, {tests!r})
     from conftest import TINY_SETTINGS, run_training
-    from pipeline.train import make_strategy
+    from pipeline.train.fit import make_strategy
     assert make_strategy("mirrored").num_replicas_in_sync == 2
     summary = run_training(__import__("pathlib").Path({root!r}), {{**TINY_SETTINGS, "strategy": "mirrored"}})
     print("LAST_LOSS", summary["eval"]["last_loss"], "UNIGRAM", summary["baselines"]["unigram"])

@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 
 from conftest import TINY_SETTINGS, run_training, write_tiny_windows
-from pipeline.model import Stepper, build_model
-from pipeline.sample import SampleError, generate, load_generator, write_samples
+from common.model import Stepper, build_model
+from common.generate import SampleError, generate, load_generator
+from pipeline.sample.samples import write_samples
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from conftest import write_corpus as write_corpus_files
-from pipeline.data import window_dataset
-from pipeline.window import WindowError, count_windows, make_windows
+from pipeline.train.data import window_dataset
+from common.vocab import VocabError
+from common.windows import WindowError, count_windows
+from pipeline.window.write import make_windows
 
 TEXT = ("MILO\nWe should not have climbed the water tower, Dexter.\n\n"
         "DEXTER\nIt was your plan! (points at the ladder) All of it.\n\n") * 6
@@ -98,7 +100,7 @@ def test_reader_names_a_truncated_shard(tmp_path):
 def test_character_outside_vocab_is_named(tmp_path):
     write_corpus(tmp_path / "corpus")
     (tmp_path / "corpus" / "val.txt").write_text("MILO \u00a7")
-    with pytest.raises(WindowError, match=r"val.txt: character '\u00a7' is not in the vocabulary"):
+    with pytest.raises(VocabError, match=r"val.txt: character '\u00a7' is not in the vocabulary"):
         make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=5, step=1,
                      progress=False)
 

@@ -1,6 +1,6 @@
 """Count-based baselines that say what a "good" validation loss is for a character model.
 
-In:  1-D integer arrays of character ids (as `pipeline.window.encode` returns), one for the
+In:  1-D integer arrays of character ids (as `common.vocab.encode` returns), one for the
      training text and one for the validation text, and the vocabulary size (at most 256).
 Out: validation cross-entropy in nats per character of
      - an add-one smoothed unigram model (`unigram_nats`),

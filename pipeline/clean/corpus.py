@@ -1,16 +1,15 @@
-"""Corpus assembly for the `clean` stage: which pages, in what order, which split, which symbols.
+"""Corpus assembly for the clean stage: which pages, in what order, which split, which symbols.
 
 In:  the episode lists written by the scrape stage (`data/raw/<source>/<site>/episodes.json`,
      see docs/contracts.md) and, later, the script text of each page.
-Out: pure functions used by `pipeline/clean.py`:
+Out: pure functions used by `pipeline/clean/build.py`:
      - `read_episode_lists` → entries in a stable order (site, show, season, episode, page);
      - `unique_pages` (a page listed twice is read once) and `pick_versions` (one page per episode
        id: the "uncut" version when it has text, else the first with text; identical texts once);
      - `validation_ids` (the split, by a hash of the episode id);
      - `symbol_table` (what to drop: characters rarer than `min_char_count` in train, and val
        characters train never has);
-     - `speech_stats` (speeches, top speakers) and `unigram_entropy`, for stats.json;
-     - `vocab_hash`, the fingerprint of a vocabulary that vocab.json and the windows' meta.json carry.
+     - `speech_stats` (speeches, top speakers) and `unigram_entropy`, for stats.json.
 """
 from __future__ import annotations
 
@@ -20,16 +19,11 @@ import math
 from collections import Counter
 from pathlib import Path
 
-from pipeline.text import speaker_name, speeches
+from common.script import speaker_name, speeches
 
 TOP_SPEAKERS = 10
 # The uniform format's own structure: never dropped for being rare (a small corpus may have few).
 STRUCTURE = frozenset("\n []{}()")
-
-
-def vocab_hash(chars: list[str]) -> str:
-    """sha256 of the vocabulary's characters in id order."""
-    return hashlib.sha256("".join(chars).encode("utf-8")).hexdigest()
 
 
 class CleanError(RuntimeError):

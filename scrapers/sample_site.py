@@ -4,20 +4,17 @@ In: the sample site root (`sample_site/`, holding one document root per site, se
 Out: a context manager yielding `{site: base URL}`, e.g. {"imsdb": "http://127.0.0.1:40123", ...};
 each site has its own `ThreadingHTTPServer` on an ephemeral 127.0.0.1 port (so root-relative links
 resolve as on the real hosts), in a daemon thread, silent, shut down when the block ends.
-For livesinabox the page to scrape is `<base>/friends/scripts.shtml`.
-`recording_handler` serves files the same way while logging each request and, if asked, adding
-latency, 404s or a server that dies; the tests and benchmarks use it to count requests.
+For livesinabox the page to scrape is `<base>/friends/scripts.shtml`. `serve_directory` serves
+any one directory the same way (the tests serve their fixture sites with it).
 """
 from __future__ import annotations
 
 import threading
-import time
 from contextlib import ExitStack, contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import unquote, urlsplit
 
 from scrapers.http import ScrapeError
 
@@ -32,32 +29,6 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
     def log_message(self, format, *args) -> None:
         pass
-
-
-def recording_handler(log: list[str], *, answers: int | None = None, missing: set[str] = frozenset(),
-                      latency: float = 0.0, raw_paths: bool = False):
-    """A QuietHandler that appends each request's path to `log` (unquoted, or exactly as received
-    with `raw_paths`); answers only the first `answers` requests (then drops every connection
-    unanswered, like a server that died), 404s the unquoted paths in `missing`, and waits `latency`
-    seconds before each answer."""
-    lock = threading.Lock()
-
-    class RecordingHandler(QuietHandler):
-        def do_GET(self):
-            path = unquote(urlsplit(self.path).path)
-            with lock:
-                log.append(self.path if raw_paths else path)
-                dead = answers is not None and len(log) > answers
-            if dead:
-                self.close_connection = True
-                return
-            time.sleep(latency)
-            if path in missing:
-                self.send_error(404)
-                return
-            super().do_GET()
-
-    return RecordingHandler
 
 
 @contextmanager

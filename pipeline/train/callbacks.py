@@ -13,7 +13,9 @@ from pathlib import Path
 
 import keras
 
-from pipeline import checkpoint
+from common.generate import generate
+from common.model import Stepper
+from pipeline.train import checkpoint
 
 SAMPLE_TEMPERATURES = (0.2, 0.5, 1.0)
 SAMPLE_LENGTH = 200
@@ -118,9 +120,6 @@ class SampleWriter(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.every <= 0 or (epoch + 1) % self.every:
             return
-        from pipeline.model import Stepper
-        from pipeline.sample import generate
-
         stepper = Stepper(self.model)
         lines = [f"# Samples after epoch {epoch + 1}\n"]
         for temperature in SAMPLE_TEMPERATURES:

@@ -1,6 +1,6 @@
-"""The `train` stage: fit the character LSTM on the training windows, measured on held-out episodes.
+"""The train stage's core: fit the character LSTM on the training windows, measured on held-out episodes.
 
-In:  `data/windows/` (see `pipeline/window.py`), `data/corpus/{train,val}.txt` and `vocab.json`;
+In:  `data/windows/` (see `common/windows.py`), `data/corpus/{train,val}.txt` and `vocab.json`;
      params `train.*`.
 Out: `models/model.keras` and `models/vocab.json` (the vocabulary the model was trained with);
      `checkpoints/` (after every epoch; a rerun resumes from it); through DVCLive, `dvclive/metrics.json`
@@ -14,25 +14,22 @@ An interrupted run (Ctrl-C, SIGTERM) saves a checkpoint and exits; rerunning con
 """
 from __future__ import annotations
 
-import math
 import shutil
-import signal
-import sys
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 from dvclive import Live
 
-from pipeline import checkpoint
-from pipeline.baselines import baseline_report
-from pipeline.data import read_meta, window_dataset
-from pipeline.model import build_model, last_accuracy, last_loss
-from pipeline.params import ParamsError, load_params
-from pipeline.sample import pick_prompt
-from pipeline.train_callbacks import (EpochCheckpoint, EpochLogger, NaNGuard, NonFiniteLoss, SampleWriter,
+from common.generate import pick_prompt
+from common.model import build_model, last_accuracy, last_loss
+from common.vocab import encode, load_vocab
+from common.windows import WindowError, read_meta
+from pipeline.train import checkpoint
+from pipeline.train.baselines import baseline_report
+from pipeline.train.callbacks import (EpochCheckpoint, EpochLogger, NaNGuard, NonFiniteLoss, SampleWriter,
                                       keep_history_before)
-from pipeline.window import WindowError, encode, load_vocab
+from pipeline.train.data import window_dataset
 
 
 def make_optimizer(name: str, learning_rate: float, clipnorm: float) -> keras.optimizers.Optimizer:
@@ -130,28 +127,3 @@ def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, 
     model.save(model_dir / "model.keras")
     shutil.copyfile(corpus_dir / "vocab.json", model_dir / "vocab.json")
     return summary
-
-
-def _raise_keyboard_interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
-def main() -> None:
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # `kill` and job schedulers: save, then stop
-    try:
-        params = load_params()
-        summary = train(Path("data/windows"), Path("data/corpus"), Path("models"), Path("dvclive"),
-                        Path("checkpoints"), params["train"])
-    except (ParamsError, WindowError, NonFiniteLoss) as error:
-        sys.exit(f"train: {error}")
-    except KeyboardInterrupt:
-        sys.exit("train: interrupted; the checkpoint in checkpoints/ is saved. Rerun `dvc repro` to resume.")
-    evaluation = summary.get("eval", {})
-    if "last_loss" in evaluation:
-        print(f"validation: {evaluation['last_loss']:.4f} nats/char ({evaluation['bpc']:.3f} bpc) on the character "
-              f"after each window; baselines: unigram {summary['baselines']['unigram']:.4f}, "
-              f"best n-gram {summary['baselines']['best_ngram']:.4f}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,4 @@
-"""livesinabox.com "Crazy For Friends" transcripts: one index page -> one page per episode (or two).
+"""livesinabox.com "Crazy For Friends": one index page -> one page per episode (or two).
 
 In: the index URL (http://www.livesinabox.com/friends/scripts.shtml, a mirror, or the loopback
 sample site).
@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup
 
 from scrapers.crawl import Crawl, episode_record
-from scrapers.http import decode_page
+from scrapers.decode import decode_bytes
 
 SITE = "livesinabox"
 SHOW = "Friends"
@@ -82,7 +82,7 @@ def list_episodes(crawl: Crawl, page_url: str, site_params: dict | None = None, 
     page = crawl.page(page_url, kind="index", show=SHOW)
     if page is None:
         return []
-    html = decode_page(page)
+    html = decode_bytes(page)
     for url in unnumbered_episode_links(html, page_url):
         crawl.skip(url, kind="transcript", reason="index link without an episode number", show=SHOW)
     listings = parse_index(html, page_url)

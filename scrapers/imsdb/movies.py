@@ -20,8 +20,9 @@ from __future__ import annotations
 from bs4 import BeautifulSoup
 
 from scrapers.crawl import Crawl
-from scrapers.http import decode_page, quote_url
-from scrapers.imsdb import SITE, fetch_linked_page, paragraph_link, points_into
+from scrapers.decode import decode_bytes
+from scrapers.http import quote_url
+from scrapers.imsdb.links import SITE, fetch_linked_page, paragraph_link, points_into
 
 NO_MOVIES = "none"
 ALL_MOVIES = "all"
@@ -80,7 +81,7 @@ def list_movies(crawl: Crawl, base_url: str, site_params: dict) -> list[dict]:
     page = crawl.page(url, kind="movie list")
     if page is None:
         return []
-    listings = [movie_listing(movie) for movie in parse_movie_list(decode_page(page), url)]
+    listings = [movie_listing(movie) for movie in parse_movie_list(decode_bytes(page), url)]
     limit = site_params.get("movie_limit", 0)
     return listings[:limit] if limit else listings
 

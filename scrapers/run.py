@@ -1,6 +1,6 @@
-"""DVC stage `scrape`: download the raw transcript pages of each site into the page store.
+"""Scrape the configured sites into the page store: what the `scrape` stage and `python -m scrapers` run.
 
-In: params `scrape.*` (the keys dvc.yaml lists for this stage).
+In: the `scrape.*` params.
 Out: `data/raw/<source>/<site>/{pages/, manifest.jsonl, episodes.json}` (docs/contracts.md); a
 summary per site on stdout (fetched, already stored, skipped and failed pages, with the reasons
 grouped); exit code 0, or 1 when a site yielded no usable page or more than
@@ -27,15 +27,14 @@ from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
-from pipeline.params import ParamsError, load_params
-from scrapers import imsdb, livesinabox
+from common.params import ParamsError
 from scrapers.crawl import Crawl
 from scrapers.http import PoliteClient, ScrapeError
 from scrapers.preflight import check_reachable
-from scrapers.serve import serve_sample_site
+from scrapers.sample_site import serve_sample_site
+from scrapers.crawlers import CRAWLERS
 from scrapers.store import PageStore
 
-SITE_MODULES = {"imsdb": imsdb, "livesinabox": livesinabox}
 PREFLIGHT_SECONDS = 4.0
 INTERRUPTED = 130
 
@@ -123,7 +122,7 @@ def scrape_site(site: str, url: str, crawl: Crawl, scrape_params: dict, *, progr
                 public_origin: tuple[str, str] | None = None) -> SiteReport:
     """List the episodes of one site, fetch each (reusing stored pages), write its episodes.json
     with those that succeeded (also when stopped early)."""
-    module = SITE_MODULES[site]
+    module = CRAWLERS[site]
     listings = module.list_episodes(crawl, url, scrape_params[site], limit=scrape_params["limit"])
     report = SiteReport(site, url, crawl, listed=len(listings))
     with tqdm(listings, desc=site, unit="episode", position=position, disable=not progress) as bar:
@@ -163,15 +162,3 @@ def run_main(prog: str, run: Callable[[], tuple[dict[str, SiteReport], float]]) 
         print(f"{prog}: interrupted; the pages stored so far are kept, run again to resume.", file=sys.stderr)
         return INTERRUPTED
     return exit_code(reports, max_failed_fraction, prog)
-
-
-def main() -> None:
-    def run():
-        params = load_params()
-        return scrape(params), params["scrape"]["max_failed_fraction"]
-
-    sys.exit(run_main("scrape", run))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,6 @@
 """Read an HTML page as a flat stream of events, the form both transcript parsers work on.
 
-In:  page text (decoded by `pipeline.decode.decode_page`).
+In:  page text (decoded by `scrapers.decode.decode_page`).
 Out: `html_events(text) -> list[Event]` in document order, each `(kind, value, attrs)`:
      `(START, tag, attrs_dict)`, `(END, tag, None)`, `(TEXT, text, None)`; and `styled_lines()`,
      which turns a run of events into lines of `(text, bold)` pieces.
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from pipeline.decode import remove_invisible, repair_mojibake
+from scrapers.decode import remove_invisible, repair_mojibake
 
 START, END, TEXT = "start", "end", "text"
 BOLD_TAGS = frozenset({"b", "strong"})

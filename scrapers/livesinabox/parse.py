@@ -1,7 +1,7 @@
 """Parse a livesinabox "Crazy For Friends" episode page into the uniform script format.
 
 In:  the exact bytes of an episode page (`seasonN/*.htm(l)` or the season-10 `10NN.shtml`).
-Out: `transcript_text(html_bytes) -> str`, the script in the format of `pipeline/text.py`
+Out: `transcript_text(html_bytes) -> str`, the script in the format of `common/script.py`
      ("" when the page holds none).
 
 The pages use at least six speaker markups and often mis-nest their tags, so speakers are found by
@@ -25,9 +25,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.decode import decode_page
-from pipeline.markup import html_events, styled_lines
-from pipeline.text import (BRACKETS, as_marker, clean_line, close_brackets, format_cue, is_end_mark,
+from scrapers.decode import decode_page
+from scrapers.markup import html_events, styled_lines
+from common.script import (BRACKETS, as_marker, clean_line, close_brackets, format_cue, is_end_mark,
                            render_script, speech_block)
 
 _SPEAKER = re.compile(r"^(?P<name>[A-Za-z][A-Za-z0-9 .'/&#,-]{0,60}?)\s*(?P<paren>\([^)]*\))?\s*:\s*")

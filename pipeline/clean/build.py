@@ -1,9 +1,9 @@
-"""The `clean` stage: raw transcript pages → a character corpus split by whole episodes.
+"""The clean stage's core: raw transcript pages → a character corpus split by whole episodes.
 
 In:  `data/raw/<source>/<site>/episodes.json` and the pages it lists (docs/contracts.md);
      params `scrape.source`, `clean.ascii`, `clean.min_char_count`, `clean.val_fraction`.
 Out: in `data/corpus/`: `train.txt` and `val.txt` (episodes in the uniform script format of
-     `pipeline/text.py`, separated by one blank line), `vocab.json` (`{"chars": [...],
+     `common/script.py`, separated by one blank line), `vocab.json` (`{"chars": [...],
      "counts": {char: n}, "sha256": ...}`, built from train; a character's id is its index in
      `chars`) and `stats.json` (sizes per site and split, vocabulary, dropped characters, skipped
      pages, speeches, top speakers, val entropy; a DVC metric).
@@ -13,14 +13,9 @@ parser, on all cores for large inputs (a page that fails or yields no text is re
 skipped) → fold to ASCII (`clean.ascii`) → one page per episode (the uncut version wins) → split by
 a hash of the episode id → drop characters rarer than `min_char_count` in train, and val
 characters train lacks, reporting them → write. The same input gives byte-identical outputs.
-
-`python -m pipeline.clean --page FILE --site imsdb|livesinabox [--ascii|--no-ascii]` prints one saved
-page as it would appear in the corpus (`clean.ascii` from ./params.yaml unless given), to see what a
-cleaning change does to it.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -28,22 +23,21 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import yaml
 from tqdm import tqdm
 
-from pipeline import corpus, parse_imsdb, parse_livesinabox
-from pipeline.corpus import CleanError
-from pipeline.params import ParamsError, load_params
-from pipeline.text import tidy_script, to_ascii
-
-PARSERS = {"imsdb": parse_imsdb.transcript_text, "livesinabox": parse_livesinabox.transcript_text}
+from common.script import tidy_script
+from common.vocab import vocab_hash
+from pipeline.clean import corpus
+from pipeline.clean.ascii import to_ascii
+from pipeline.clean.corpus import CleanError
+from scrapers.parsers import PARSERS
 SPLITS = ("train", "val")
 # Below this much HTML, worker processes save next to nothing (bench/clean.py: even at 0.3 MB two
 # processes break even; at 1 MB they take 30% off, at 10 MB 40%).
 PARALLEL_MIN_BYTES = 500_000
 
 
-def _report(message: str) -> None:
+def report(message: str) -> None:
     print(f"clean: {message}", file=sys.stderr)
 
 
@@ -54,7 +48,7 @@ def page_script(html_bytes: bytes, site: str, ascii: bool = True) -> tuple[str, 
     return to_ascii(text) if ascii else (text, Counter())
 
 
-def _clean_page(task: tuple[str, str, bool]) -> tuple[str, Counter, int, str]:
+def clean_page(task: tuple[str, str, bool]) -> tuple[str, Counter, int, str]:
     """(script text, non-ASCII characters dropped, page size, why it was skipped or "")."""
     site, path, ascii = task
     try:
@@ -75,15 +69,15 @@ def _default_workers() -> int:
 
 
 def clean_pages(entries: list[dict], ascii: bool, workers: int | None = None) -> list[tuple]:
-    """`_clean_page` for every entry, in order; on `workers` processes when there is enough HTML."""
+    """`clean_page` for every entry, in order; on `workers` processes when there is enough HTML."""
     tasks = [(entry["site"], str(Path(entry["site_dir"]) / entry["path"]), ascii) for entry in entries]
     workers = _default_workers() if workers is None else workers
     total = sum(os.path.getsize(path) for _, path, _ in tasks if os.path.isfile(path))
     progress = dict(total=len(tasks), desc="clean", unit="page", disable=None, file=sys.stderr)
     if workers <= 1 or total < PARALLEL_MIN_BYTES:
-        return list(tqdm(map(_clean_page, tasks), **progress))
+        return list(tqdm(map(clean_page, tasks), **progress))
     with ProcessPoolExecutor(max_workers=workers) as pool:  # map keeps the order: same output
-        return list(tqdm(pool.map(_clean_page, tasks, chunksize=4), **progress))
+        return list(tqdm(pool.map(clean_page, tasks, chunksize=4), **progress))
 
 
 def _describe(char: str) -> str:
@@ -95,12 +89,12 @@ def build_corpus(raw_dir: Path, out_dir: Path, *, source: str, ascii: bool, min_
     """Write train.txt, val.txt, vocab.json and stats.json in `out_dir`; return the stats.
     Raises CleanError when no page yields any text."""
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
-    listed = corpus.read_episode_lists(raw_dir, source, _report)
+    listed = corpus.read_episode_lists(raw_dir, source, report)
     entries, repeated_pages = corpus.unique_pages(listed)
     results = clean_pages(entries, ascii, workers)
     for entry, (_, _, _, reason) in zip(entries, results):
         if reason:
-            _report(f"skipped {entry.get('url', '?')} ({Path(entry['site_dir']) / entry['path']}): {reason}")
+            report(f"skipped {entry.get('url', '?')} ({Path(entry['site_dir']) / entry['path']}): {reason}")
     kept = corpus.pick_versions(entries, [text for text, *_ in results])
     if not kept:
         found = (f"none of the {len(entries)} listed pages has script text" if entries
@@ -151,7 +145,7 @@ def _drop_symbols(texts: list[str], split_of: list[str], min_char_count: int,
     drop = corpus.symbol_table(counts["train"], counts["val"], min_char_count)
     dropped = no_ascii_form + Counter({char: counts["train"][char] + counts["val"][char] for char in drop})
     for char, count in sorted(dropped.items()):
-        _report(f"dropped {_describe(char)} x{count}: {drop.get(char, 'no ASCII form')}")
+        report(f"dropped {_describe(char)} x{count}: {drop.get(char, 'no ASCII form')}")
     if drop:
         removal = str.maketrans(dict.fromkeys(drop))
         texts = [tidy_script(text.translate(removal)) if drop.keys() & set(text) else text for text in texts]
@@ -168,80 +162,9 @@ def _write_corpus(out_dir: Path, splits: dict[str, list[tuple[dict, str]]]) -> d
     counts = corpus.count_chars([joined["train"]])
     chars = sorted(counts)
     _write_json(out_dir / "vocab.json", {"chars": chars, "counts": {char: counts[char] for char in chars},
-                                         "sha256": corpus.vocab_hash(chars)})
+                                         "sha256": vocab_hash(chars)})
     return joined
 
 
 def _write_json(path: Path, value: dict) -> None:
     path.write_bytes((json.dumps(value, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
-
-
-def _ascii_from_params(path: Path = Path("params.yaml")) -> bool:
-    """`clean.ascii` from a params file if there is one (only that key is read), else True."""
-    if not path.exists():
-        return True
-    try:
-        params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        value = (params.get("clean") or {}).get("ascii", True)
-    except (OSError, yaml.YAMLError, AttributeError) as error:
-        raise ParamsError(f"{path}: cannot read clean.ascii ({error})") from None
-    if not isinstance(value, bool):
-        raise ParamsError(f"{path}: 'clean.ascii' is {value!r}; it must be true or false.")
-    return value
-
-
-def show_page(page: Path, site: str, ascii: bool | None) -> int:
-    """Print one saved page as it would appear in the corpus; 1 when it yields no text."""
-    ascii = _ascii_from_params() if ascii is None else ascii
-    text, _, _, reason = _clean_page((site, str(page), ascii))
-    if not text:
-        _report(f"{page}: {reason}")
-        return 1
-    sys.stdout.buffer.write(text.encode("utf-8"))
-    sys.stdout.flush()
-    return 0
-
-
-def _arguments(argv) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.clean",
-        description="Without options: the DVC `clean` stage (reads params.yaml and data/raw/, writes "
-                    "data/corpus/). With --page: print one saved page exactly as it would appear in the "
-                    "corpus (same decoding and parsing, ASCII-folded if clean.ascii is on), and stop. "
-                    "Only corpus-wide steps are left out: dropping rare characters and the split.")
-    parser.add_argument("--page", type=Path, metavar="FILE",
-                        help="a saved page, e.g. one of data/raw/live/imsdb/pages/")
-    parser.add_argument("--site", choices=sorted(PARSERS),
-                        help="the site FILE comes from (needed with --page)")
-    parser.add_argument("--ascii", action=argparse.BooleanOptionalAction, default=None,
-                        help="with --page: fold to ASCII or not (default: clean.ascii from ./params.yaml "
-                             "if present, else on)")
-    args = parser.parse_args(argv)
-    if args.page is None and (args.site or args.ascii is not None):
-        parser.error("--site and --ascii go with --page; the stage reads its settings from params.yaml")
-    if args.page is not None and args.site is None:
-        parser.error("--page needs --site imsdb or --site livesinabox")
-    return args
-
-
-def main(argv=None) -> int:
-    args = _arguments(argv)
-    try:
-        if args.page is not None:
-            return show_page(args.page, args.site, args.ascii)
-        params = load_params()
-        stats = build_corpus(Path("data/raw"), Path("data/corpus"), source=params["scrape"]["source"],
-                             ascii=params["clean"]["ascii"], min_char_count=params["clean"]["min_char_count"],
-                             val_fraction=params["clean"]["val_fraction"])
-    except (ParamsError, CleanError, OSError) as error:
-        print(f"clean: error: {error}", file=sys.stderr)
-        return 1
-    episodes, size = stats["episodes"], stats["bytes"]
-    print(f"clean: train {episodes['train']} episodes, {size['train']:,} bytes; "
-          f"val {episodes['val']} episodes, {size['val']:,} bytes; vocabulary {stats['vocab_size']} symbols; "
-          f"{stats['pages']['skipped']} pages skipped")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

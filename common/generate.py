@@ -1,9 +1,10 @@
-"""The `sample` stage, and the generator behind `scriptlm generate`: write new scripts with a trained model.
+"""Write new text with a trained model: the generator behind the sample stage, the training
+samples and `scriptlm generate`.
 
-In:  `models/model.keras`, `models/vocab.json`, `data/corpus/val.txt` (for priming);
-     params `sample.*` and `train.section_length`.
-Out: `data/samples/temperature-<T>.txt` (one file per temperature; the prompt is marked) and
-     `data/samples/samples.md` (all of them, side by side).
+In:  a model directory (`model.keras` and the `vocab.json` saved beside it), a prompt, and how to
+     sample (length, temperature, top_k, seed, batch size).
+Out: `load_generator` -> (Stepper, chars); `generate(...)` -> the continuations, as strings;
+     `pick_prompt` -> the configured prime text or a seeded slice of the validation text.
 
 Generation is stateful: the prompt warms the LSTM state once, then each new character costs one
 LSTM step, and the step and the draw run as one compiled TensorFlow function. Logits are divided
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 import weakref
 from pathlib import Path
 
@@ -23,10 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from pipeline.model import Stepper
-from pipeline.params import ParamsError, load_params
-
-PROMPT_MARK = "<<<prompt ends here>>>"
+from common.model import Stepper
 
 
 class SampleError(ValueError):
@@ -132,35 +129,3 @@ def pick_prompt(prime: str, val_path: Path, length: int, seed: int) -> str:
         return text or "\n"
     start = random.Random(seed).randrange(len(text) - length)
     return text[start:start + length]
-
-
-def write_samples(model_dir: Path, val_path: Path, out_dir: Path, settings: dict, section_length: int) -> dict:
-    """Generate one sample per temperature in `settings`; return {temperature: text}."""
-    stepper, chars = load_generator(model_dir)
-    prompt = pick_prompt(settings["prime"], val_path, section_length, settings["seed"])
-    out_dir.mkdir(parents=True, exist_ok=True)
-    samples = {}
-    for temperature in settings["temperatures"]:
-        text = generate(stepper, chars, prompt, length=settings["length"], temperature=temperature,
-                        seed=settings["seed"], top_k=settings["top_k"])[0]
-        samples[temperature] = text
-        (out_dir / f"temperature-{temperature}.txt").write_text(
-            f"{prompt}{PROMPT_MARK}\n{text}\n", encoding="utf-8")
-    sections = [f"## temperature {t}\n\n```\n{prompt}{PROMPT_MARK}\n{text}\n```\n" for t, text in samples.items()]
-    (out_dir / "samples.md").write_text("# Samples\n\n" + "\n".join(sections), encoding="utf-8")
-    return samples
-
-
-def main() -> None:
-    try:
-        params = load_params()
-        samples = write_samples(Path("models"), Path("data/corpus/val.txt"), Path("data/samples"),
-                                params["sample"], params["train"]["section_length"])
-    except (ParamsError, SampleError) as error:
-        sys.exit(f"sample: {error}")
-    for temperature, text in samples.items():
-        print(f"--- temperature {temperature} ---\n{text[:300]}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,7 +1,7 @@
 """Parse an IMSDb script page (TV `/transcripts/...` or movie `/scripts/...`) into the uniform format.
 
 In:  the exact bytes of the page.
-Out: `transcript_text(html_bytes) -> str`, the script in the format of `pipeline/text.py`
+Out: `transcript_text(html_bytes) -> str`, the script in the format of `common/script.py`
      ("" when the page holds none).
 
 Where the script is (docs: sites.md 2.4), first candidate with any text wins:
@@ -10,7 +10,7 @@ Where the script is (docs: sites.md 2.4), first candidate with any text wins:
 2. `td.scrtext` without a `pre`: its text up to the details table that follows the script;
 3. the first `<pre>` on the page.
 An unclosed `pre` ends at the details table. Comments (the frame-buster), scripts and titles never
-reach this module (see `pipeline/markup.py`); scanner and formatter credits, URLs, "Back to IMSDb",
+reach this module (see `scrapers/markup.py`); scanner and formatter credits, URLs, "Back to IMSDb",
 page numbers, "(MORE)" and "CONTINUED" lines are dropped here.
 
 How the lines are read:
@@ -31,9 +31,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from pipeline.decode import decode_page
-from pipeline.markup import BLOCK_TAGS, END, START, TEXT, has_class, html_events, styled_lines
-from pipeline.text import (as_direction, as_marker, clean_line, format_cue, is_end_mark, render_script,
+from scrapers.decode import decode_page
+from scrapers.markup import BLOCK_TAGS, END, START, TEXT, has_class, html_events, styled_lines
+from common.script import (as_direction, as_marker, clean_line, format_cue, is_end_mark, render_script,
                            speech_block)
 
 _SCENE_HEADING = re.compile(r"^(INT|EXT|I/E|INT\.?\s*/\s*EXT|EXT\.?\s*/\s*INT)\b\.?", re.IGNORECASE)

@@ -1,7 +1,7 @@
-"""The uniform script format shared by both transcript parsers, and ASCII folding.
+"""The uniform script format: what every site's parser returns, and what the corpus is made of.
 
-In:  text pieces taken from parsed pages (already decoded, see `pipeline/decode.py`).
-Out: tidy lines, cue lines, blocks rendered in the uniform format, and ASCII-folded text.
+In:  text pieces taken from parsed pages (already decoded, see `scrapers/decode.py`).
+Out: tidy lines, cue lines, blocks rendered in the uniform format, and the speeches of a script.
 
 The uniform script format (what every parser returns, and what the corpus is made of):
 
@@ -25,12 +25,7 @@ end; the text ends with one newline (an empty script is "").
 """
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
-from collections import Counter
-
-from pipeline.decode import remove_invisible
 
 BRACKETS = ("[", "(", "{")
 
@@ -38,7 +33,7 @@ BRACKETS = ("[", "(", "{")
 def clean_line(text: str) -> str:
     """One tidy line: any run of white space (newlines and non-breaking spaces included) turned
     into one space, nothing at either end. (Control characters are dropped as text is read from
-    the page, by `pipeline.markup`.)"""
+    the page, by `scrapers.markup`.)"""
     return " ".join(text.split())
 
 
@@ -130,72 +125,3 @@ def speeches(text: str):
     for block in script_blocks(text):
         if "\n" in block:
             yield block.split("\n", 1)[0]
-
-
-# Typographic characters NFKD leaves alone (or decomposes into non-ASCII), mapped by hand.
-_ASCII_PUNCTUATION = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
-    "\u02bc": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-    "\u00ab": '"', "\u00bb": '"', "\u2039": "'", "\u203a": "'",
-    "\u2013": "-", "\u2012": "-", "\u2010": "-", "\u2011": "-", "\u2212": "-",
-    "\u2014": "--", "\u2015": "--",
-    "\u2026": "...", "\u00a0": " ", "\u2022": "*", "\u00b7": "*", "\u2044": "/",
-    "\u00bf": "?", "\u00a1": "!", "\u00d7": "x", "\u00df": "ss", "\u00e6": "ae", "\u00c6": "AE",
-    "\u0153": "oe", "\u0152": "OE", "\u00f8": "o", "\u00d8": "O", "\u0142": "l", "\u0141": "L",
-})
-
-
-@functools.lru_cache(maxsize=None)
-def _fold_char(char: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", char.translate(_ASCII_PUNCTUATION))
-    without_marks = "".join(part for part in decomposed if not unicodedata.combining(part))
-    # NFKD can bring new typographic characters in (e.g. ½ → 1⁄2), so translate once more.
-    return without_marks.translate(_ASCII_PUNCTUATION)
-
-
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-
-
-def fold_to_ascii(text: str) -> str:
-    """Fold typographic punctuation and accented letters to ASCII (’ → ', — → --, é → e).
-    Characters with no ASCII form are left in place; `to_ascii` drops them."""
-    if text.isascii():
-        return text
-    return _NON_ASCII.sub(lambda match: _fold_char(match.group()), text)
-
-
-def to_ascii(script: str) -> tuple[str, Counter]:
-    """A script folded to ASCII, minus the characters that have no ASCII form (returned with
-    their counts), re-tidied."""
-    folded = fold_to_ascii(script)
-    if folded.isascii():
-        return folded, Counter()
-    dropped = Counter(char for char in folded if not char.isascii())
-    return tidy_script(folded.translate(dict.fromkeys(map(ord, dropped)))), dropped
-
-
-_CUE_LINE = re.compile(r"^[^a-z\s()\[\]{}][^a-z()\[\]{}]*?( \(.*\))?$")
-
-
-def format_problems(script: str) -> list[str]:
-    """What keeps `script` from being in the uniform format (empty when it is): each block must be
-    a speech (a cue line, then one line of dialogue) or one bracketed line, with no markup, no
-    control characters and no stray spaces."""
-    problems = []
-    if script and (not script.endswith("\n") or script.endswith("\n\n")):
-        problems.append("the text must end with exactly one newline")
-    if re.search(r"<[a-zA-Z/!]", script):
-        problems.append("HTML markup left")
-    if remove_invisible(script) != script or "\t" in script or "\r" in script:
-        problems.append("control characters left")
-    for block in script_blocks(script):
-        lines = block.split("\n")
-        if any(line != line.strip() or not line for line in lines):
-            problems.append(f"blank or padded line in {block!r}")
-        elif len(lines) == 2 and not _CUE_LINE.match(lines[0]):
-            problems.append(f"not a cue: {lines[0]!r}")
-        elif len(lines) == 1 and not (lines[0].startswith(BRACKETS) and close_brackets(lines[0]) == lines[0]):
-            problems.append(f"neither a speech nor a bracketed line: {lines[0]!r}")
-        elif len(lines) > 2:
-            problems.append(f"block of {len(lines)} lines: {block!r}")
-    return problems

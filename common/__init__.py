@@ -1,0 +1,11 @@
+"""What the scrapers and the pipeline stages share: params.yaml's schema and each stage's settings,
+the formats passed from stage to stage (the uniform script format, vocab.json, the windows), and
+the model with its generator.
+
+Imports run one way: `common` imports nothing of `scrapers` or `pipeline`; `scrapers` imports
+`common`; `pipeline` imports both.
+"""
+import os
+
+# TensorFlow's C++ start-up chatter (oneDNN, CPU features, missing CUDA) hides the stages' own output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

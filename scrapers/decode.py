@@ -6,7 +6,7 @@ Out: `decode_page(data) -> str`, the page's text with LF line ends (markup and c
      were (the scrapers read links with it); `repair_mojibake(text)`, which undoes UTF-8 read as cp1252
      (`â€™` → `’`, `Ã©` → `é`); `remove_invisible(text)`, which drops control characters.
 
-The declared charset is ignored because it is wrong too often (docs: sites.md, encoding notes):
+The declared charset is ignored because it is wrong too often (docs/sites.md §1):
 - bytes that decode strictly as UTF-8 and hold at least one multi-byte sequence are UTF-8 (browser
   snapshots are saved that way under a windows-1252 meta tag); a byte order mark is honoured;
 - anything else is cp1252, what both sites really use even under an iso-8859-1 meta tag. The five

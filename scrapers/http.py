@@ -7,7 +7,7 @@ large or not HTML/text, it or a redirect leads outside `only_hosts`) or "failed"
 a network error that outlasted the retries). `reason` is short, to group by; `error` adds details.
 `fetch` never raises for a bad page.
 
-Per host (scheme, name and port): one `requests.Session`, one request at a time, `delay` seconds
+Per host (docs/sites.md §4): one `requests.Session`, one request at a time, `delay` seconds
 (plus up to 50% jitter) between the end of one request and the start of the next, and robots.txt
 fetched once and obeyed. Redirects are followed here rather than by requests (at most
 MAX_REDIRECTS hops) so that each hop obeys its own host's robots.txt, delay and `only_hosts`.
@@ -77,10 +77,10 @@ _ORIGIN = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?//[^/]*")
 def quote_url(page_url: str, href: str) -> str:
     """Join `href` to `page_url`, percent-quoting everything after the host as one path.
 
-    IMSDb file names contain literal `?`, `#`, `&`, `'`, `%` and spaces, so nothing after the host
-    is a query or fragment. The href is quoted *before* it is joined, so a trailing `?`, an href
-    starting with `#` and `..` after a `#` all behave as path characters; an existing `%xx` is kept
-    as it is and a lone `%` becomes `%25`.
+    IMSDb file names contain literal `?`, `#`, `&`, `'`, `%` and spaces (docs/sites.md §2.2), so
+    nothing after the host is a query or fragment. The href is quoted *before* it is joined, so a
+    trailing `?`, an href starting with `#` and `..` after a `#` all behave as path characters; an
+    existing `%xx` is kept as it is and a lone `%` becomes `%25`.
     """
     href = href.strip()
     origin = _ORIGIN.match(href)

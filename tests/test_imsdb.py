@@ -3,7 +3,7 @@
 The fixture site is served as a document root on 127.0.0.1 by `scrapers.sample_site.serve_directory`,
 with a handler that records every request path exactly as it arrived. Its pages are small,
 hand-written and invented (titles, writers, dialogue), shaped like the real site
-(/work/shared/docs/sites.md section 2): CRLF line ends, Latin-1 bytes, the sidebar of tables.
+(docs/sites.md §2): CRLF line ends, Latin-1 bytes, the sidebar of tables.
 
     robots.txt
     all-scripts.html        sidebar tables, one of them with /Movie Scripts/ links ("Latest

@@ -1,4 +1,4 @@
-"""livesinabox: the index's quirks (sites.md section 3.1) on the hand-written fixture site in
+"""livesinabox: the index's quirks (docs/sites.md §3.1) on the hand-written fixture site in
 tests/fixtures/livesinabox/, crawled over 127.0.0.1; hostile hrefs and titles; and a crawl whose
 server dies midway, resumed without asking for any stored page again.
 """

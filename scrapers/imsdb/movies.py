@@ -8,7 +8,7 @@ in list-page order, `url` being the detail page (so the `episodes.json` id is
 or None when there is none: a PDF, no script link, a link to `/scripts/.` or to another non-HTML
 file are recorded as skipped with the reason, a script page that fails (e.g. 404) as failed.
 
-Chain (docs: /work/shared/docs/sites.md sections 2.2-2.4):
+Chain (docs/sites.md §2.3-2.5; the URLs in §2.2):
     /all-scripts.html or /genre/<G>       one `<p>` per movie, its `<a>` into /Movie Scripts/
                                           (the sidebar is tables, so it never matches)
     /Movie Scripts/<Title> Script.html    `table.script-details`; "Read ... Script" link into /scripts/

@@ -4,7 +4,7 @@ In:  the exact bytes of the page.
 Out: `transcript_text(html_bytes) -> str`, the script in the format of `common/script.py`
      ("" when the page holds none).
 
-Where the script is (docs: sites.md 2.4), first candidate with any text wins:
+Where the script is (docs/sites.md §2.5), first candidate with any text wins:
 1. the `<pre>` in `td.scrtext` (the outer one when a `pre` is nested in a `pre`, as happens with the
    embedded mini-document `<html><head><script>...<title>...</head><pre>`), up to its `</pre>`;
 2. `td.scrtext` without a `pre`: its text up to the details table that follows the script;
@@ -13,7 +13,7 @@ An unclosed `pre` ends at the details table. Comments (the frame-buster), script
 reach this module (see `scrapers/markup.py`); scanner and formatter credits, URLs, "Back to IMSDb",
 page numbers, "(MORE)" and "CONTINUED" lines are dropped here.
 
-How the lines are read:
+How the lines are read (docs/sites.md §2.6):
 - a line that starts in `<b>` is a cue, unless it is a scene heading (`INT.`/`EXT.`, scene numbers
   dropped → `[Scene: INT. KITCHEN - NIGHT]`), a transition (`[CUT TO:]`) or too long to be a name;
 - after a cue, `(...)` lines before the first spoken line join the cue (`STAN (whispering)`),

@@ -7,7 +7,7 @@ the episode detail page and n the position within its series (1-based); then, pe
 transcript page stored raw and its `episodes.json` item, or None (recorded in the manifest, with
 the reason) when there is none.
 
-Chain (docs: /work/shared/docs/sites.md section 2):
+Chain (docs/sites.md §2.7, §2.8, §2.5; the URLs in §2.2):
     /TV/<Show>.html                 `<h2>Series N</h2>`, then one `<p>` per episode whose first `<a>`
                                     points into /TV Transcripts/
     /TV Transcripts/<...> Script.html   `table.script-details`, link into /transcripts/

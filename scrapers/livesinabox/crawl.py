@@ -7,8 +7,8 @@ Out: listings `{site, show, season, episodes, title, url}` in index order, one p
 that page (e.g. [923, 924]); then, per listing, the page stored raw and its `episodes.json` item,
 or None (recorded).
 
-The index's entries are `<li><a href="season1/101xxx.htm">Episode 101: The One ...</a>` (sites.md
-section 3.1): "Epsiode"/"Episdoe" typos, ranges in one label ("212-213", "1017 & 1018"), two
+The index's entries are `<li><a href="season1/101xxx.htm">Episode 101: The One ...</a>` (docs/sites.md
+§3.1): "Epsiode"/"Episdoe" typos, ranges in one label ("212-213", "1017 & 1018"), two
 entries sharing one page (923, 924), a normal and an "uncut" page for one episode (423), season 10
 at the /friends/ root, and some 40 navigation links before the first episode. File names are
 arbitrary mnemonics, so season and episode come from the label, never from the href. A link that

@@ -5,7 +5,7 @@ Out: `transcript_text(html_bytes) -> str`, the script in the format of `common/s
      ("" when the page holds none).
 
 The pages use at least six speaker markups and often mis-nest their tags, so speakers are found by
-a pattern on the *text* of each logical line, never from the tag structure (docs: sites.md 3.2):
+a pattern on the *text* of each logical line, never from the tag structure (docs/sites.md §3.2, §3.3):
 
 1. The page is cut into logical lines: a new line at every block element (`<p>`, `<div>`, ...),
    at every `<br>` and `<hr>`; newlines in the source are spaces. Blue "uncut" text is just text.

@@ -17,11 +17,13 @@ import re
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from common.settings import CleanSettings, load_settings  # noqa: E402
 from pipeline.clean import build as clean  # noqa: E402
 
 SAMPLE = PROJECT / "sample_site"
@@ -69,7 +71,7 @@ def make_store(raw: Path, pages: int, page_kb: int) -> int:
 def parser_rate(raw: Path, site: str, repeats: int) -> float:
     """MB/s of the site's parser alone (decode + parse + ASCII folding), one process."""
     pages = [path.read_bytes() for path in sorted((raw / "sample" / site / "pages").iterdir())]
-    best = min(timed(lambda: [clean.page_script(page, site) for page in pages]) for _ in range(repeats))
+    best = min(timed(lambda: [clean.page_script(page, site, ascii=True) for page in pages]) for _ in range(repeats))
     return sum(map(len, pages)) / best / 1e6
 
 
@@ -81,8 +83,8 @@ def timed(function) -> float:
 
 def stage_seconds(raw: Path, out: Path, workers: int | None, repeats: int) -> tuple[float, dict]:
     """Best wall time of `build_corpus` over `repeats` runs, and the bytes of its outputs."""
-    options = dict(source="sample", ascii=True, min_char_count=5, val_fraction=0.05, workers=workers)
-    best = min(timed(lambda: clean.build_corpus(raw, out, **options)) for _ in range(repeats))
+    settings = replace(load_settings(CleanSettings, PROJECT / "params.yaml"), source="sample")
+    best = min(timed(lambda: clean.build_corpus(raw, out, settings, workers)) for _ in range(repeats))
     return best, {path.name: path.read_bytes() for path in sorted(out.iterdir())}
 
 

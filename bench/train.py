@@ -17,15 +17,17 @@ import argparse
 import json
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from common.settings import TrainSettings, load_settings
+from common.vocab import load_vocab
 from pipeline.train.data import window_dataset
 from pipeline.train.fit import compile_model
-from common.vocab import load_vocab
 from pipeline.workspace import dvc, prepare_workspace
 
 SECTION_LENGTH = 50
@@ -60,9 +62,10 @@ def lstm_train_flops_per_window(units: int, vocab: int, all_positions: bool) -> 
     return 3 * (recurrent + head)  # backward costs about twice the forward pass
 
 
-def settings_for(recipe: dict, units: int) -> dict:
-    return {"section_length": SECTION_LENGTH, "hidden_units": units, "layers": 1, "embedding": 0, "dropout": 0.0,
-            "jit_compile": False, **recipe}
+def settings_for(recipe: dict, units: int) -> TrainSettings:
+    project = load_settings(TrainSettings, Path(__file__).resolve().parent.parent / "params.yaml")
+    return replace(project, section_length=SECTION_LENGTH, hidden_units=units, layers=1, embedding=0, dropout=0.0,
+                   jit_compile=False, **recipe)
 
 
 def throughput(workspace: Path, chars: list[str], units: int, objective: str, batches: int = 30) -> float:

@@ -39,11 +39,12 @@ def generate_corpus(directory: Path, n_chars: int) -> list[str]:
 
 
 def _run_stage(corpus: str, out: str, step: int, queue) -> None:
+    from common.settings import WindowSettings
     from pipeline.window.write import make_windows
 
     start = time.perf_counter()
-    meta = make_windows(Path(corpus), Path(out), Path(out) / "metrics.json", section_length=SECTION_LENGTH,
-                        step=step, progress=False)
+    meta = make_windows(Path(corpus), Path(out), Path(out) / "metrics.json",
+                        WindowSettings(SECTION_LENGTH, step, "none"), progress=False)
     seconds = time.perf_counter() - start
     windows = sum(meta["splits"][s]["windows"] for s in meta["splits"])
     size = sum(sh["bytes"] for s in meta["splits"] for sh in meta["splits"][s]["shards"])

@@ -1,22 +1,37 @@
-"""Load and check `params.yaml`.
+"""Load and check `params.yaml`, against the one schema of every knob.
 
-In: the path of a params file (default `params.yaml` in the working directory).
-Out: the nested dict of params, after every key has been checked against `SCHEMA`.
+In:  the path of a params file (default `params.yaml` in the working directory, DVC's own).
+Out: the nested dict of params, after every key has been checked against `SCHEMA`; the typed
+     settings object of each stage is built from it by `common/settings.py`.
 
-A key that is unknown (a typo), missing, of the wrong type or out of range raises `ParamsError`
-naming the dotted key, before any stage does any work. Stages call `load_params()` and then read
-only the keys that `dvc.yaml` lists for them.
+`SCHEMA` says what each key must be; the values themselves, defaults included, are written only in
+params.yaml. A key that is unknown (a typo), missing, of the wrong type or out of range raises
+`ParamsError` naming the dotted key, before any stage does any work.
 """
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import yaml
+
+PARAMS_FILE = Path("params.yaml")
+# The project's own params.yaml, for commands run outside the project root (`python -m scrapers`).
+PROJECT_PARAMS_FILE = Path(__file__).resolve().parent.parent / "params.yaml"
 
 
 class ParamsError(ValueError):
     """A params file that cannot be used as it is; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Key:
+    """What one dotted key of params.yaml must be."""
+    types: type | tuple[type, ...]
+    check: Callable[[Any], bool] | None = None
+    meaning: str = ""                  # what `check` demands, for the error message
 
 
 def _positive(value):
@@ -40,53 +55,60 @@ def _temperatures(value):
             and all(isinstance(t, (int, float)) and not isinstance(t, bool) and t >= 0 for t in value))
 
 
-NUMBER = (int, float)
+def _one_of(*choices):
+    return lambda value: value in choices
 
-# dotted key -> (accepted types, check or None, what the check means)
-SCHEMA = {
-    "scrape.source": (str, lambda v: v in ("live", "sample"), "live or sample"),
-    "scrape.sites": (list, lambda v: _string_list(v) and set(v) <= {"imsdb", "livesinabox"} and v,
-                     "a non-empty list drawn from imsdb, livesinabox"),
-    "scrape.delay": (NUMBER, _non_negative, ">= 0"),
-    "scrape.timeout": (NUMBER, _positive, "> 0"),
-    "scrape.retries": (int, _non_negative, ">= 0"),
-    "scrape.max_page_bytes": (int, _positive, "> 0"),
-    "scrape.limit": (int, _non_negative, ">= 0 (0 means no limit)"),
-    "scrape.max_failed_fraction": (NUMBER, lambda v: 0 <= v <= 1, "in [0, 1]"),
-    "scrape.imsdb.url": (str, lambda v: v.startswith(("http://", "https://")), "an http(s) URL"),
-    "scrape.imsdb.shows": (list, _string_list, "a list of show names"),
-    "scrape.imsdb.movies": (str, lambda v: v == v.strip() and v != "",
-                            "none, all, or an IMSDb genre such as Comedy"),
-    "scrape.imsdb.movie_limit": (int, _non_negative, ">= 0 (0 means no limit)"),
-    "scrape.livesinabox.url": (str, lambda v: v.startswith(("http://", "https://")), "an http(s) URL"),
-    "clean.ascii": (bool, None, ""),
-    "clean.min_char_count": (int, _non_negative, ">= 0"),
-    "clean.val_fraction": (NUMBER, _fraction, "in [0, 1)"),
-    "window.compression": (str, lambda v: v in ("none", "gzip"), "none or gzip"),
-    "train.section_length": (int, _positive, "> 0"),
-    "train.step": (int, _positive, "> 0"),
-    "train.hidden_units": (int, _positive, "> 0"),
-    "train.layers": (int, _positive, "> 0"),
-    "train.embedding": (int, _non_negative, ">= 0 (0 means one-hot)"),
-    "train.dropout": (NUMBER, _fraction, "in [0, 1)"),
-    "train.objective": (str, lambda v: v in ("all", "last"), "all or last"),
-    "train.optimizer": (str, lambda v: v in ("adam", "rmsprop", "sgd"), "adam, rmsprop or sgd"),
-    "train.clipnorm": (NUMBER, _non_negative, ">= 0 (0 means no clipping)"),
-    "train.sample_every": (int, _non_negative, ">= 0 (0 means never)"),
-    "train.strategy": (str, lambda v: v in ("auto", "one_device", "mirrored", "multi_worker"),
-                       "auto, one_device, mirrored or multi_worker"),
-    "train.mixed_precision": (bool, None, ""),
-    "train.jit_compile": (bool, None, ""),
-    "train.learning_rate": (NUMBER, _positive, "> 0"),
-    "train.batch_size": (int, _positive, "> 0"),
-    "train.epochs": (int, _positive, "> 0"),
-    "train.shuffle_buffer": (int, _non_negative, ">= 0 (0 keeps corpus order)"),
-    "train.seed": (int, None, ""),
-    "sample.temperatures": (list, _temperatures, "a non-empty list of numbers >= 0"),
-    "sample.length": (int, _positive, "> 0"),
-    "sample.top_k": (int, _non_negative, ">= 0 (0 means no limit)"),
-    "sample.prime": (str, None, ""),
-    "sample.seed": (int, None, ""),
+
+NUMBER = (int, float)
+URL = Key(str, lambda v: v.startswith(("http://", "https://")), "an http(s) URL")
+SITES = ("imsdb", "livesinabox")
+
+SCHEMA: dict[str, Key] = {
+    "scrape.source": Key(str, _one_of("live", "sample"), "live or sample"),
+    "scrape.sites": Key(list, lambda v: _string_list(v) and set(v) <= set(SITES) and v,
+                        f"a non-empty list drawn from {', '.join(SITES)}"),
+    "scrape.delay": Key(NUMBER, _non_negative, ">= 0"),
+    "scrape.timeout": Key(NUMBER, _positive, "> 0"),
+    "scrape.retries": Key(int, _non_negative, ">= 0"),
+    "scrape.max_page_bytes": Key(int, _positive, "> 0"),
+    "scrape.limit": Key(int, _non_negative, ">= 0 (0 means no limit)"),
+    "scrape.max_failed_fraction": Key(NUMBER, lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "scrape.imsdb.url": URL,
+    "scrape.imsdb.shows": Key(list, _string_list, "a list of show names"),
+    "scrape.imsdb.movies": Key(str, lambda v: v == v.strip() and v != "",
+                               "none, all, or an IMSDb genre such as Comedy"),
+    "scrape.imsdb.movie_limit": Key(int, _non_negative, ">= 0 (0 means no limit)"),
+    "scrape.livesinabox.url": URL,
+    "clean.ascii": Key(bool),
+    "clean.min_char_count": Key(int, _non_negative, ">= 0"),
+    "clean.val_fraction": Key(NUMBER, _fraction, "in [0, 1)"),
+    "window.compression": Key(str, _one_of("none", "gzip"), "none or gzip"),
+    "train.section_length": Key(int, _positive, "> 0"),
+    "train.step": Key(int, _positive, "> 0"),
+    "train.hidden_units": Key(int, _positive, "> 0"),
+    "train.layers": Key(int, _positive, "> 0"),
+    "train.embedding": Key(int, _non_negative, ">= 0 (0 means one-hot)"),
+    "train.dropout": Key(NUMBER, _fraction, "in [0, 1)"),
+    "train.objective": Key(str, _one_of("all", "last"), "all or last"),
+    "train.optimizer": Key(str, _one_of("adam", "rmsprop", "sgd"), "adam, rmsprop or sgd"),
+    "train.clipnorm": Key(NUMBER, _non_negative, ">= 0 (0 means no clipping)"),
+    "train.sample_every": Key(int, _non_negative, ">= 0 (0 means never)"),
+    "train.sample_temperatures": Key(list, _temperatures, "a non-empty list of numbers >= 0"),
+    "train.sample_length": Key(int, _positive, "> 0"),
+    "train.strategy": Key(str, _one_of("auto", "one_device", "mirrored", "multi_worker"),
+                          "auto, one_device, mirrored or multi_worker"),
+    "train.mixed_precision": Key(bool),
+    "train.jit_compile": Key(bool),
+    "train.learning_rate": Key(NUMBER, _positive, "> 0"),
+    "train.batch_size": Key(int, _positive, "> 0"),
+    "train.epochs": Key(int, _positive, "> 0"),
+    "train.shuffle_buffer": Key(int, _non_negative, ">= 0 (0 keeps corpus order)"),
+    "train.seed": Key(int),
+    "sample.temperatures": Key(list, _temperatures, "a non-empty list of numbers >= 0"),
+    "sample.length": Key(int, _positive, "> 0"),
+    "sample.top_k": Key(int, _non_negative, ">= 0 (0 means no limit)"),
+    "sample.prime": Key(str),
+    "sample.seed": Key(int),
 }
 
 
@@ -111,18 +133,18 @@ def check_params(params: dict, source: str = "params.yaml") -> dict:
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise ParamsError(f"{source}: unknown key '{key}'{hint}. "
                               "Every key is listed in the params reference of README.md.")
-    for key, (types, check, meaning) in SCHEMA.items():
+    for key, rule in SCHEMA.items():
         if key not in seen:
             raise ParamsError(f"{source}: missing key '{key}'. Add it back (see README.md, params reference).")
         value = seen[key]
-        wrong_type = not isinstance(value, types) or (isinstance(value, bool) and types is not bool)
-        if wrong_type or (check is not None and not check(value)):
-            expected = meaning or (types.__name__ if isinstance(types, type) else "a number")
+        wrong_type = not isinstance(value, rule.types) or (isinstance(value, bool) and rule.types is not bool)
+        if wrong_type or (rule.check is not None and not rule.check(value)):
+            expected = rule.meaning or (rule.types.__name__ if isinstance(rule.types, type) else "a number")
             raise ParamsError(f"{source}: '{key}' is {value!r}; it must be {expected}.")
     return params
 
 
-def load_params(path: str | Path = "params.yaml") -> dict:
+def load_params(path: str | Path = PARAMS_FILE) -> dict:
     """Read and check a params file; raise ParamsError naming the file and key on any problem."""
     path = Path(path)
     try:
@@ -134,3 +156,17 @@ def load_params(path: str | Path = "params.yaml") -> dict:
     except yaml.YAMLError as error:
         raise ParamsError(f"{path}: not valid YAML: {error}") from None
     return check_params(params, str(path))
+
+
+def params_file_here() -> Path:
+    """`params.yaml` in the working directory, else the project's own: where the commands that also
+    run outside DVC (`python -m scrapers`, `python -m pipeline.clean --page`) read their settings."""
+    return PARAMS_FILE if PARAMS_FILE.is_file() else PROJECT_PARAMS_FILE
+
+
+def lookup(params: dict, dotted: str):
+    """The value of a dotted key of checked params."""
+    node = params
+    for part in dotted.split("."):
+        node = node[part]
+    return node

@@ -135,12 +135,13 @@ class _Host:
 class PoliteClient:
     """Fetch pages politely; safe to share between threads (requests to one host are serialised)."""
 
-    def __init__(self, delay: float = 1.0, timeout: float = 10.0, retries: int = 3,
-                 max_page_bytes: int = 5_000_000, *, backoff: float = 1.0, user_agent: str = USER_AGENT,
-                 only_hosts: set[str] | None = None):
-        """`timeout` bounds connecting and each wait for data; `backoff` is the first retry's wait,
-        doubled at each further retry. `only_hosts`, if given, is the complete set of host names
-        this client may contact, redirects included (the sample site run must never leave loopback)."""
+    def __init__(self, *, delay: float, timeout: float, retries: int, max_page_bytes: int,
+                 backoff: float = 1.0, user_agent: str = USER_AGENT, only_hosts: set[str] | None = None):
+        """The politeness settings come from `scrape.delay`, `scrape.timeout`, `scrape.retries` and
+        `scrape.max_page_bytes`. `timeout` bounds connecting and each wait for data; `backoff` is
+        the first retry's wait, doubled at each further retry. `only_hosts`, if given, is the
+        complete set of host names this client may contact, redirects included (the sample site run
+        must never leave loopback)."""
         self.delay, self.timeout, self.retries = delay, timeout, retries
         self.max_page_bytes, self.backoff, self.user_agent = max_page_bytes, backoff, user_agent
         self.only_hosts = only_hosts

@@ -1,7 +1,7 @@
 """Scrape the configured sites into the page store: what the `scrape` stage and `python -m scrapers` run.
 
-In: the `scrape.*` params.
-Out: `data/raw/<source>/<site>/{pages/, manifest.jsonl, episodes.json}` (docs/contracts.md); a
+In: the scrape settings (`common.settings.ScrapeSettings`, params `scrape.*`) and the raw directory.
+Out: `<raw dir>/<source>/<site>/{pages/, manifest.jsonl, episodes.json}` (docs/contracts.md); a
 summary per site on stdout (fetched, already stored, skipped and failed pages, with the reasons
 grouped); exit code 0, or 1 when a site yielded no usable page or more than
 `scrape.max_failed_fraction` of its pages failed. Partial results are always kept: episodes.json
@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from tqdm import tqdm
 
 from common.params import ParamsError
+from common.settings import ScrapeSettings
 from scrapers.crawl import Crawl
 from scrapers.http import PoliteClient, ScrapeError
 from scrapers.preflight import check_reachable
@@ -66,9 +67,9 @@ class SiteReport:
         return None
 
 
-def site_urls(scrape_params: dict) -> dict[str, str]:
+def site_urls(settings: ScrapeSettings) -> dict[str, str]:
     """The URL each configured site is scraped from, as given in params."""
-    return {site: scrape_params[site]["url"] for site in scrape_params["sites"]}
+    return {site: settings.site(site).url for site in settings.sites}
 
 
 def rebase(url: str, base: str) -> str:
@@ -77,23 +78,22 @@ def rebase(url: str, base: str) -> str:
     return base.rstrip("/") + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-def scrape(params: dict, raw_dir: Path = Path("data/raw"), progress: bool = True,
-           sample_root: Path = Path("sample_site")) -> dict[str, SiteReport]:
-    """Scrape every site in `params["scrape"]["sites"]`; return a report per site."""
-    scrape_params = params["scrape"]
-    urls = site_urls(scrape_params)
-    out_dir = Path(raw_dir) / scrape_params["source"]
-    if scrape_params["source"] == "sample":
+def scrape(settings: ScrapeSettings, raw_dir: Path, sample_root: Path, progress: bool = True) -> dict[str, SiteReport]:
+    """Scrape every site of `settings.sites` into `raw_dir/<source>/<site>/`; return a report per site.
+    `sample_root` is the bundled sample site, served on 127.0.0.1 when `settings.source` is "sample"."""
+    urls = site_urls(settings)
+    out_dir = Path(raw_dir) / settings.source
+    if settings.source == "sample":
         with serve_sample_site(sample_root, sites=list(urls)) as bases:
             served = {site: rebase(url, bases[site]) for site, url in urls.items()}
             public = {site: (bases[site], f"sample://{site}") for site in urls}
-            return scrape_sites(scrape_params, served, out_dir, progress, public, only_hosts={"127.0.0.1"})
+            return scrape_sites(settings, served, out_dir, progress, public, only_hosts={"127.0.0.1"})
     for url in urls.values():
-        check_reachable(url, timeout=min(scrape_params["timeout"], PREFLIGHT_SECONDS))
-    return scrape_sites(scrape_params, urls, out_dir, progress)
+        check_reachable(url, timeout=min(settings.timeout, PREFLIGHT_SECONDS))
+    return scrape_sites(settings, urls, out_dir, progress)
 
 
-def scrape_sites(scrape_params: dict, urls: dict[str, str], out_dir: Path, progress: bool = True,
+def scrape_sites(settings: ScrapeSettings, urls: dict[str, str], out_dir: Path, progress: bool = True,
                  public_origins: dict[str, tuple[str, str]] | None = None,
                  only_hosts: set[str] | None = None, refresh: bool = False) -> dict[str, SiteReport]:
     """Scrape `urls` ({site: start URL}) concurrently into `out_dir/<site>/`, one thread per site.
@@ -102,12 +102,12 @@ def scrape_sites(scrape_params: dict, urls: dict[str, str], out_dir: Path, progr
     `only_hosts`, if given, are the only hosts that may be contacted; `refresh` fetches again
     pages already stored.
     """
-    client = PoliteClient(scrape_params["delay"], scrape_params["timeout"], scrape_params["retries"],
-                          scrape_params["max_page_bytes"], only_hosts=only_hosts)
+    client = PoliteClient(delay=settings.delay, timeout=settings.timeout, retries=settings.retries,
+                          max_page_bytes=settings.max_page_bytes, only_hosts=only_hosts)
     stop = threading.Event()
     with client, ThreadPoolExecutor(max_workers=len(urls)) as pool:
         futures = {site: pool.submit(scrape_site, site, url, Crawl(client, PageStore(out_dir / site), refresh),
-                                     scrape_params, progress=progress, position=position, stop=stop,
+                                     settings, progress=progress, position=position, stop=stop,
                                      public_origin=(public_origins or {}).get(site))
                    for position, (site, url) in enumerate(urls.items())}
         try:
@@ -117,13 +117,13 @@ def scrape_sites(scrape_params: dict, urls: dict[str, str], out_dir: Path, progr
             raise
 
 
-def scrape_site(site: str, url: str, crawl: Crawl, scrape_params: dict, *, progress: bool = True,
+def scrape_site(site: str, url: str, crawl: Crawl, settings: ScrapeSettings, *, progress: bool = True,
                 position: int = 0, stop: threading.Event | None = None,
                 public_origin: tuple[str, str] | None = None) -> SiteReport:
     """List the episodes of one site, fetch each (reusing stored pages), write its episodes.json
     with those that succeeded (also when stopped early)."""
     module = CRAWLERS[site]
-    listings = module.list_episodes(crawl, url, scrape_params[site], limit=scrape_params["limit"])
+    listings = module.list_episodes(crawl, url, settings.site(site), limit=settings.limit)
     report = SiteReport(site, url, crawl, listed=len(listings))
     with tqdm(listings, desc=site, unit="episode", position=position, disable=not progress) as bar:
         for listing in bar:

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from common.settings import TrainSettings, WindowSettings, load_settings
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["DVC_NO_ANALYTICS"] = "1"
 
@@ -15,13 +17,19 @@ def project_root() -> Path:
     return PROJECT
 
 
+def project_settings(cls):
+    """A stage's settings object as the project's own params.yaml gives it."""
+    return load_settings(cls, PROJECT / "params.yaml")
+
+
 TINY_TEXT = "".join(f"KENNY\nThe bus is {word} again.\n\nMILO\nThen we walk.\n\n"
                     for word in ["late", "early", "late", "gone", "late", "early"] * 12)
 
-TINY_SETTINGS = {"section_length": 12, "step": 2, "objective": "last", "hidden_units": 24, "layers": 1,
-                 "embedding": 0, "dropout": 0.0, "optimizer": "adam", "learning_rate": 0.01, "clipnorm": 5.0,
-                 "batch_size": 32, "epochs": 3, "shuffle_buffer": 1000, "seed": 7, "sample_every": 0,
-                 "strategy": "auto", "mixed_precision": False, "jit_compile": False}
+TINY_SETTINGS = TrainSettings(
+    section_length=12, objective="last", hidden_units=24, layers=1, embedding=0, dropout=0.0, optimizer="adam",
+    learning_rate=0.01, clipnorm=5.0, batch_size=32, epochs=3, shuffle_buffer=1000, seed=7, sample_every=0,
+    sample_temperatures=(0.2, 0.5, 1.0), sample_length=200, strategy="auto", mixed_precision=False,
+    jit_compile=False)
 
 
 def write_corpus(directory: Path, train_text: str, val_text: str) -> list:
@@ -43,13 +51,13 @@ def write_tiny_windows(root: Path, text: str = TINY_TEXT, section_length: int = 
     from pipeline.window.write import make_windows
 
     chars = write_corpus(root / "corpus", text, text[:600])
-    make_windows(root / "corpus", root / "windows", root / "windows.json", section_length=section_length,
-                 step=step, progress=False)
+    make_windows(root / "corpus", root / "windows", root / "windows.json",
+                 WindowSettings(section_length, step, "none"), progress=False)
     return chars
 
 
-def run_training(root: Path, settings: dict, **kwargs) -> dict:
-    """`pipeline.train.train` on the tiny windows under `root`, outside any git/DVC repo."""
+def run_training(root: Path, settings: TrainSettings, **kwargs) -> dict:
+    """`pipeline.train.fit.train` on the tiny windows under `root`, outside any git/DVC repo."""
     from pipeline.train.fit import train
 
     cwd = os.getcwd()

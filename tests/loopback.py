@@ -1,8 +1,8 @@
 """Real servers on 127.0.0.1 for the scraper tests, each logging the paths requested of it.
 
 In: what to serve — single responses on pytest-httpserver (`serve_page`), a directory
-(`serve_files`, with `recording_handler`: latency, 404s, a server that dies), or a script of raw socket behaviours per path (`RawServer`) for the faults an HTTP
-library will not produce: a connection reset mid-response, a body shorter than its Content-Length,
+(`serve_files`, with `recording_handler`: latency, 404s, a server that dies), or a script of raw
+socket behaviours per path (`RawServer`) for the faults an HTTP library will not produce: a connection reset mid-response, a body shorter than its Content-Length,
 an answer that comes too late.
 Out: a base URL on 127.0.0.1, and the list of request paths in arrival order, so tests count
 requests at the server rather than trusting the client; and `polite_client`, a PoliteClient with

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from common.settings import CleanSettings
 from format_check import format_problems
 from pipeline.clean import __main__ as clean_stage, build as clean_build, corpus
 from scrapers.imsdb import parse as parse_imsdb
@@ -51,8 +52,9 @@ def make_raw_store(raw: Path, pages: dict[str, bytes], entries: list[dict] | Non
 
 
 def build(tmp_path: Path, out: str = "corpus", **overrides) -> dict:
+    workers = overrides.pop("workers", None)
     options = {"source": "sample", "ascii": True, "min_char_count": 0, "val_fraction": 0.05, **overrides}
-    return clean_build.build_corpus(tmp_path / "raw", tmp_path / out, **options)
+    return clean_build.build_corpus(tmp_path / "raw", tmp_path / out, CleanSettings(**options), workers)
 
 
 def read(tmp_path: Path, name: str, out: str = "corpus") -> str:
@@ -216,11 +218,11 @@ def test_main_is_the_dvc_stage(tmp_path, monkeypatch, capsys):
     params = (PROJECT / "params.yaml").read_text().replace("source: live", "source: sample")
     (tmp_path / "params.yaml").write_text(params)
     monkeypatch.chdir(tmp_path)
-    assert clean_stage.main([]) == 1
+    assert clean_stage.main(["data/raw", "data/corpus"]) == 1
     error = capsys.readouterr().err.strip()
     assert "data/raw/sample" in error and "\n" not in error and "Traceback" not in error
     make_raw_store(tmp_path / "data" / "raw", {"a.htm": speech_page("Gus", "Hi."), "b.htm": speech_page("Mo", "Yo.")})
-    assert clean_stage.main([]) == 0
+    assert clean_stage.main(["data/raw", "data/corpus"]) == 0
     assert "train 1 episodes" in capsys.readouterr().out
     assert all((tmp_path / "data" / "corpus" / name).exists() for name in OUTPUTS)
 

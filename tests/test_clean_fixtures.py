@@ -55,7 +55,7 @@ def test_page_cleans_to_its_expected_text_byte_for_byte(page):
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.stem)
 def test_page_option_prints_the_page_as_in_the_corpus(page, tmp_path, monkeypatch, capsysbinary):
-    monkeypatch.chdir(tmp_path)  # no params.yaml here: clean.ascii defaults to on
+    monkeypatch.chdir(tmp_path)  # no params.yaml here: clean.ascii comes from the project's (on)
     assert clean_stage.main(["--page", str(page), "--site", site_of(page), "--no-ascii"]) == 0
     assert capsysbinary.readouterr().out == expected(page)
     assert clean_stage.main(["--page", str(page), "--site", site_of(page)]) == 0
@@ -78,6 +78,9 @@ def test_encoding_fixtures_fold_to_plain_ascii(name, ascii_text):
     assert ascii_text in text
 
 
+PROJECT_PARAMS = (PROJECT / "params.yaml").read_text(encoding="utf-8")
+
+
 def run_page_command(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(PROJECT))
     return subprocess.run([sys.executable, "-m", "pipeline.clean", *args], cwd=cwd, env=env,
@@ -89,7 +92,7 @@ def test_page_command_in_a_subprocess_takes_clean_ascii_from_params_yaml(tmp_pat
     folded = run_page_command(tmp_path, "--page", str(page), "--site", "livesinabox")
     assert folded.returncode == 0, folded.stderr
     assert folded.stdout == to_ascii(expected(page).decode("utf-8"))[0].encode("ascii")
-    (tmp_path / "params.yaml").write_text("clean:\n  ascii: false\n")
+    (tmp_path / "params.yaml").write_text(PROJECT_PARAMS.replace("ascii: true", "ascii: false"))
     unicode = run_page_command(tmp_path, "--page", str(page), "--site", "livesinabox")
     assert unicode.returncode == 0 and unicode.stdout == expected(page)
 
@@ -110,6 +113,6 @@ def test_page_option_is_documented_and_misuse_is_refused(tmp_path, monkeypatch, 
     (tmp_path / "empty.html").write_bytes(b"<html><body><p>Nothing here.</p></body></html>")
     assert clean_stage.main(["--page", "empty.html", "--site", "imsdb"]) == 1
     assert "empty.html: no script text found" in capsys.readouterr().err
-    (tmp_path / "params.yaml").write_text("clean:\n  ascii: maybe\n")
+    (tmp_path / "params.yaml").write_text(PROJECT_PARAMS.replace("ascii: true", "ascii: maybe"))
     assert clean_stage.main(["--page", str(PAGES[0]), "--site", site_of(PAGES[0])]) == 1
     assert "'clean.ascii' is 'maybe'" in capsys.readouterr().err

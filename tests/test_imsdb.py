@@ -36,6 +36,7 @@ import pytest
 
 from scrapers.imsdb.parse import transcript_text
 from scrapers.imsdb import crawl as imsdb, links, movies as imsdb_movies
+from common.settings import ImsdbSettings
 from scrapers.crawl import Crawl
 from scrapers.http import PoliteClient
 from loopback import recording_handler
@@ -89,15 +90,18 @@ def site():
 
 
 def new_crawl(store_dir: Path) -> Crawl:
-    client = PoliteClient(delay=0, timeout=5, retries=0, only_hosts={"127.0.0.1"})
+    client = PoliteClient(delay=0, timeout=5, retries=0, max_page_bytes=5_000_000, only_hosts={"127.0.0.1"})
     return Crawl(client, PageStore(store_dir))
 
 
-def scrape(site: Site, store_dir: Path, limit: int = 0, **site_params) -> tuple[list, list, Crawl]:
+def imsdb_settings(base: str, shows=(), movies: str = "none", movie_limit: int = 0) -> ImsdbSettings:
+    return ImsdbSettings(url=base, shows=tuple(shows), movies=movies, movie_limit=movie_limit)
+
+
+def scrape(site: Site, store_dir: Path, limit: int = 0, **site_settings) -> tuple[list, list, Crawl]:
     """List and fetch everything as the scrape stage does; (listings, records, crawl)."""
     crawl = new_crawl(store_dir)
-    params = {"shows": [], "movies": "none", "movie_limit": 0, **site_params}
-    listings = imsdb.list_episodes(crawl, site.base, params, limit=limit)
+    listings = imsdb.list_episodes(crawl, site.base, imsdb_settings(site.base, **site_settings), limit=limit)
     records = [imsdb.fetch_episode(crawl, listing) for listing in listings]
     return listings, records, crawl
 
@@ -136,15 +140,14 @@ def test_movie_list_url():
     ("Comedy", "/genre/Comedy", COMEDY_TITLES),
 ])
 def test_movie_listings_from_the_served_list_page(site, tmp_path, movies, list_path, titles):
-    listings = imsdb.list_episodes(new_crawl(tmp_path), site.base, {"shows": [], "movies": movies})
+    listings = imsdb.list_episodes(new_crawl(tmp_path), site.base, imsdb_settings(site.base, movies=movies))
     assert site.requests == ["/robots.txt", list_path]
     assert listings == [{"site": "imsdb", "show": title, "season": 0, "episodes": [1], "title": title,
                          "url": site.base + detail_path(title), "kind": "movie"} for title in titles]
 
 
 def test_no_movies_unless_asked_for(site, tmp_path):
-    assert imsdb.list_episodes(new_crawl(tmp_path), site.base, {"shows": [], "movies": "none"}) == []
-    assert imsdb.list_episodes(new_crawl(tmp_path), site.base, {"shows": []}) == []
+    assert imsdb.list_episodes(new_crawl(tmp_path), site.base, imsdb_settings(site.base, movies="none")) == []
     assert site.requests == []
 
 

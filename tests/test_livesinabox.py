@@ -4,16 +4,18 @@ server dies midway, resumed without asking for any stored page again.
 """
 import re
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from common.settings import ScrapeSettings
+from conftest import project_settings
 from loopback import LIVESINABOX, httpserver_listen_address, no_robots, serve_files, serve_page  # noqa: F401
 from loopback import polite_client as client
-from scrapers.run import scrape_sites
-from scrapers.livesinabox import crawl as livesinabox
-from scrapers.__main__ import DEFAULT_SCRAPE_PARAMS
 from scrapers.crawl import Crawl
 from scrapers.decode import decode_bytes
+from scrapers.livesinabox import crawl as livesinabox
+from scrapers.run import scrape_sites
 from scrapers.store import PageStore
 
 FRIENDS = LIVESINABOX / "friends"
@@ -153,7 +155,7 @@ def test_hostile_hrefs_and_titles_never_write_outside_the_site_directory(tmp_pat
 # ---------------------------------------------------------------------------------------- resume
 
 def test_a_crawl_whose_server_dies_is_resumed_without_asking_for_a_stored_page_again(tmp_path):
-    settings = {**DEFAULT_SCRAPE_PARAMS, "delay": 0, "retries": 0, "timeout": 2}
+    settings = replace(project_settings(ScrapeSettings), delay=0, retries=0, timeout=2)
     store = PageStore(tmp_path / "livesinabox")
 
     def scrape(base):

@@ -1,8 +1,11 @@
 """params.yaml checking: every problem is named before any work, and dvc.yaml lists what stages read."""
+from dataclasses import MISSING, FrozenInstanceError, fields
+
 import pytest
 import yaml
 
 from common.params import SCHEMA, ParamsError, check_params, load_params
+from common.settings import STAGE_SETTINGS, ScrapeSettings, TrainSettings, keys_of, settings_from
 from pipeline.workspace import with_overrides
 
 
@@ -55,11 +58,34 @@ def test_file_errors_name_the_file(tmp_path):
         load_params(tmp_path / "params.yaml")
 
 
-def test_dvc_yaml_stages_list_only_known_params_and_together_cover_all(project_root):
+def test_each_stage_lists_in_dvc_yaml_exactly_the_params_its_settings_read(project_root):
     stages = yaml.safe_load((project_root / "dvc.yaml").read_text())["stages"]
-    listed = {key for stage in stages.values() for key in stage.get("params", [])}
-    assert listed <= set(SCHEMA), listed - set(SCHEMA)
-    assert listed == set(SCHEMA), set(SCHEMA) - listed
-    # `dvc exp run -S train.step=1` must re-window: the window stage reads the step.
+    assert set(stages) == set(STAGE_SETTINGS)
+    for name, stage in stages.items():
+        assert sorted(stage.get("params", [])) == sorted(keys_of(STAGE_SETTINGS[name])), name
+    read = {key for cls in STAGE_SETTINGS.values() for key in keys_of(cls)}
+    assert read == set(SCHEMA), set(SCHEMA) ^ read   # every key of the schema is read by some stage
+    # `dvc exp run -S train.step=1` must re-window: the window stage reads the step, train does not.
     assert {"train.section_length", "train.step"} <= set(stages["window"]["params"])
     assert "train.step" not in stages["train"]["params"]
+
+
+def test_settings_objects_carry_the_values_of_params_yaml(params):
+    train = settings_from(TrainSettings, params)
+    assert train.hidden_units == params["train"]["hidden_units"] == 1024
+    assert train.sample_temperatures == tuple(params["train"]["sample_temperatures"])
+    scrape = settings_from(ScrapeSettings, params)
+    assert scrape.site("imsdb").shows == tuple(params["scrape"]["imsdb"]["shows"])
+    assert scrape.livesinabox.url == params["scrape"]["livesinabox"]["url"]
+    with pytest.raises(FrozenInstanceError):
+        train.epochs = 1
+
+
+def test_no_settings_field_has_a_default():
+    """params.yaml is the only place a value is written: a default here would be a second copy."""
+    classes = list(STAGE_SETTINGS.values())
+    for cls in classes:
+        for item in fields(cls):
+            assert item.default is MISSING and item.default_factory is MISSING, (cls.__name__, item.name)
+            classes += [item.metadata["group"]] if "group" in item.metadata else []
+    assert len(classes) == len(STAGE_SETTINGS) + 2   # and the two sites' groups

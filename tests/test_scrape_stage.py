@@ -17,11 +17,11 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
-from loopback import LIVESINABOX, serve_files
-from scrapers import run as stage
 from common.params import check_params, load_params
+from common.settings import ScrapeSettings, settings_from
+from loopback import LIVESINABOX, recording_handler, serve_files
+from scrapers import run as stage
 from scrapers.http import ScrapeError
-from loopback import recording_handler
 from scrapers.sample_site import serve_directory, serve_sample_site
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -39,8 +39,12 @@ def sample_params(**scrape_settings) -> dict:
     return check_params(params)
 
 
+def sample_settings(**scrape_settings) -> ScrapeSettings:
+    return settings_from(ScrapeSettings, sample_params(**scrape_settings))
+
+
 def run(raw_dir: Path, **scrape_settings) -> dict:
-    return stage.scrape(sample_params(**scrape_settings), raw_dir, progress=False, sample_root=SAMPLE)
+    return stage.scrape(sample_settings(**scrape_settings), raw_dir, SAMPLE, progress=False)
 
 
 def episodes(raw_dir: Path, site: str) -> list[dict]:
@@ -114,11 +118,11 @@ def test_a_limited_run_is_completed_by_a_full_one_without_losing_pages(tmp_path)
 
 
 def test_a_run_whose_server_dies_midway_keeps_its_pages_and_resumes(tmp_path):
-    scrape_params = sample_params(sites=["livesinabox"])["scrape"]
+    settings = sample_settings(sites=["livesinabox"])
     out_dir = tmp_path / "sample"
 
     def scrape_from(base):
-        return stage.scrape_sites(scrape_params, {"livesinabox": f"{base}/friends/scripts.shtml"},
+        return stage.scrape_sites(settings, {"livesinabox": f"{base}/friends/scripts.shtml"},
                                   out_dir, progress=False)["livesinabox"]
 
     with serve_directory(SAMPLE / "livesinabox", handler=recording_handler([], answers=6)) as base:
@@ -137,7 +141,7 @@ def test_a_run_whose_server_dies_midway_keeps_its_pages_and_resumes(tmp_path):
 
 def test_a_missing_sample_site_is_a_clear_error(tmp_path):
     with pytest.raises(ScrapeError, match="no sample site at .*generate.py"):
-        stage.scrape(sample_params(), tmp_path, progress=False, sample_root=tmp_path / "nowhere")
+        stage.scrape(sample_settings(), tmp_path, tmp_path / "nowhere", progress=False)
 
 
 # ------------------------------------------------------------------------------------------ main()
@@ -145,8 +149,9 @@ def test_a_missing_sample_site_is_a_clear_error(tmp_path):
 def run_stage(cwd: Path, params: dict) -> subprocess.CompletedProcess:
     """Run `python -m pipeline.scrape` as DVC does, in `cwd` holding `params` as params.yaml."""
     (cwd / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
-    return subprocess.run([sys.executable, "-m", "pipeline.scrape"], cwd=cwd, capture_output=True,
-                          text=True, timeout=60, env={"PYTHONPATH": str(PROJECT), "PATH": ""})
+    return subprocess.run([sys.executable, "-m", "pipeline.scrape", "sample_site", "data/raw"], cwd=cwd,
+                          capture_output=True, text=True, timeout=60,
+                          env={"PYTHONPATH": str(PROJECT), "PATH": ""})
 
 
 def test_main_scrapes_the_sample_site(tmp_path):
@@ -199,7 +204,7 @@ FIXTURE_EPISODE_PATHS = sorted("/friends/" + str(path.relative_to(LIVESINABOX / 
 ], ids=["all-good", "below", "above", "above-a-looser-limit", "no-page", "no-index"])
 def test_exit_code_policy_keeps_partial_results(tmp_path, capsys, missing, max_failed_fraction,
                                                 expected_code, episode_count, problem):
-    settings = sample_params(sites=["livesinabox"])["scrape"]
+    settings = sample_settings(sites=["livesinabox"])
     with serve_files(LIVESINABOX, missing=set(missing)) as (base, log):
         reports = stage.scrape_sites(settings, {"livesinabox": f"{base}/friends/scripts.shtml"}, tmp_path,
                                      progress=False)

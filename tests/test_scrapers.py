@@ -16,6 +16,7 @@ from werkzeug import Response
 from loopback import HTML, httpserver_listen_address, no_robots, requested_paths, serve_page  # noqa: F401
 from loopback import polite_client as client
 from scrapers.imsdb import crawl as imsdb, tv
+from common.settings import ImsdbSettings
 from scrapers.crawl import Crawl
 from scrapers.decode import decode_bytes
 from scrapers.http import MAX_REDIRECTS, ScrapeError, quote_url
@@ -334,7 +335,9 @@ def test_imsdb_records_missing_pages_and_links_without_crashing(tmp_path, httpse
     serve_page(httpserver, "/transcripts/Puddle-Town-Salt-&-Pepper.html", "<td class=scrtext><pre>ok</pre></td>")
     serve_page(httpserver, "/TV Transcripts/Puddle Town - Gran's Big Day Script.html", "gone", status=404)
     crawl = Crawl(client(), PageStore(tmp_path))
-    listings = imsdb.list_episodes(crawl, httpserver.url_for("/"), {"shows": ["Puddle Town", "No Such Show"]})
+    settings = ImsdbSettings(url=httpserver.url_for("/"), shows=("Puddle Town", "No Such Show"), movies="none",
+                             movie_limit=0)
+    listings = imsdb.list_episodes(crawl, settings.url, settings)
     assert len(listings) == 4  # the absolute Series 10 link points at imsdb.com and is never fetched
     records = [imsdb.fetch_episode(crawl, listing) for listing in listings[:3]]
     assert [r and r["title"] for r in records] == [None, "Salt & Pepper", None]

@@ -13,7 +13,6 @@ import yaml
 
 from loopback import LIVESINABOX, serve_files
 from common.params import load_params
-from scrapers.__main__ import DEFAULT_SCRAPE_PARAMS
 
 PROJECT = Path(__file__).resolve().parent.parent
 FRIENDS_PAGES = 11
@@ -33,10 +32,6 @@ def written_episodes(cwd: Path) -> list[dict]:
     return json.loads((cwd / "tmp/livesinabox/episodes.json").read_text(encoding="utf-8"))
 
 
-def test_built_in_defaults_equal_the_projects_params():
-    assert DEFAULT_SCRAPE_PARAMS == load_params(PROJECT / "params.yaml")["scrape"]
-
-
 def test_help_lists_every_option_with_its_default(tmp_path):
     done = scrapers_cli(tmp_path, "--help")
     assert done.returncode == 0
@@ -44,9 +39,11 @@ def test_help_lists_every_option_with_its_default(tmp_path):
     for option in ("SITE", "imsdb", "livesinabox", "--base-url URL", "--out DIR", "--limit N", "--delay SECONDS",
                    "--refresh"):
         assert option in text
-    for default in ("default: imsdb https://imsdb.com, livesinabox http://www.livesinabox.com/friends/",
-                    "(default: data/raw/live)", "(default: 0)", "(default: 1.0)", "(default: off)",
-                    "the built-in defaults"):
+    scrape = load_params(PROJECT / "params.yaml")["scrape"]
+    # no params.yaml in the working directory: the defaults are the project's params.yaml, nothing built in
+    for default in (f"default: imsdb {scrape['imsdb']['url']}, livesinabox http://www.livesinabox.com/friends/",
+                    "(default: data/raw/live)", f"(default: {scrape['limit']})", f"(default: {scrape['delay']})",
+                    "(default: off)", f"Defaults are read from {PROJECT / 'params.yaml'}", "--params FILE"):
         assert default in text
 
 
@@ -97,6 +94,20 @@ def test_defaults_come_from_params_yaml_in_the_working_directory(tmp_path):
         done = scrape_fixture(tmp_path, base)
     assert done.returncode == 0, done.stderr   # 1 of 5 pages failed: 20% <= 50%
     assert done.stdout.startswith("livesinabox: 3 of 4 episodes")
+
+
+def test_params_names_the_file_to_read_and_a_bad_one_is_named(tmp_path):
+    params = load_params(PROJECT / "params.yaml")
+    params["scrape"]["limit"] = 2
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
+    with serve_files(LIVESINABOX) as (base, _):
+        done = scrape_fixture(tmp_path, base, "--params", "mine.yaml")
+    assert done.returncode == 0 and done.stdout.startswith("livesinabox: 2 of 2 episodes"), done.stderr
+    params["scrape"]["delya"] = 1
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
+    done = scrapers_cli(tmp_path, "livesinabox", "--params", "mine.yaml")
+    assert done.returncode == 1 and "mine.yaml: unknown key 'scrape.delya'" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_no_usable_page_exits_non_zero(tmp_path):

@@ -3,13 +3,16 @@ import json
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 
 import keras
 import numpy as np
 import pytest
 
+from common.settings import WindowSettings
 from conftest import PROJECT, TINY_SETTINGS, run_training, write_tiny_windows
 from pipeline.train.callbacks import NonFiniteLoss
+from pipeline.window.write import make_windows
 
 
 def tsv_rows(path):
@@ -19,18 +22,18 @@ def tsv_rows(path):
 @pytest.mark.parametrize("objective", ["last", "all"])
 def test_both_objectives_learn_beat_the_unigram_and_log_with_dvclive(tmp_path, objective):
     write_tiny_windows(tmp_path)
-    summary = run_training(tmp_path, {**TINY_SETTINGS, "objective": objective, "sample_every": 2})
+    summary = run_training(tmp_path, replace(TINY_SETTINGS, objective=objective, sample_every=2))
     baselines = summary["baselines"]
     assert summary["eval"]["last_loss"] < baselines["unigram"]
     assert summary["eval"]["bpc"] == pytest.approx(summary["eval"]["last_loss"] / 0.6931471805599453)
     assert 0 <= summary["eval"]["last_accuracy"] <= 1 and summary["eval"]["perplexity"] > 1
     live = tmp_path / "dvclive"
     metrics = json.loads((live / "metrics.json").read_text())
-    assert metrics["step"] == TINY_SETTINGS["epochs"] - 1
+    assert metrics["step"] == TINY_SETTINGS.epochs - 1
     assert metrics["baselines"]["best_ngram"] == pytest.approx(baselines["best_ngram"])
     for name in ("train/loss", "eval/loss", "eval/last_loss", "eval/bpc", "eval/last_accuracy",
                  "train/learning_rate", "train/chars_per_s"):
-        assert len(tsv_rows(live / "plots" / "metrics" / f"{name}.tsv")) == TINY_SETTINGS["epochs"], name
+        assert len(tsv_rows(live / "plots" / "metrics" / f"{name}.tsv")) == TINY_SETTINGS.epochs, name
     assert [p.name for p in sorted((live / "samples").iterdir())] == ["epoch-002.md", "index.md"]
     assert "[epoch-002.md](epoch-002.md)" in (live / "samples" / "index.md").read_text()
     assert (tmp_path / "models" / "model.keras").exists() and (tmp_path / "models" / "vocab.json").exists()
@@ -41,11 +44,9 @@ def test_both_objectives_learn_beat_the_unigram_and_log_with_dvclive(tmp_path, o
 def test_without_validation_text_it_trains_and_reports_training_loss_only(tmp_path):
     write_tiny_windows(tmp_path)
     (tmp_path / "corpus" / "val.txt").write_text("")
-    from pipeline.window.write import make_windows
-
-    make_windows(tmp_path / "corpus", tmp_path / "windows", tmp_path / "windows.json", section_length=12, step=2,
-                 progress=False)
-    summary = run_training(tmp_path, {**TINY_SETTINGS, "epochs": 1})
+    make_windows(tmp_path / "corpus", tmp_path / "windows", tmp_path / "windows.json",
+                 WindowSettings(12, 2, "none"), progress=False)
+    summary = run_training(tmp_path, replace(TINY_SETTINGS, epochs=1))
     assert "eval" not in summary and summary["train"]["loss"] > 0
     metrics = json.loads((tmp_path / "dvclive" / "metrics.json").read_text())  # strict JSON: no NaN
     assert "NaN" not in (tmp_path / "dvclive" / "metrics.json").read_text() and metrics["baselines"] == {}
@@ -53,8 +54,8 @@ def test_without_validation_text_it_trains_and_reports_training_loss_only(tmp_pa
 
 def test_interrupted_run_resumes_at_the_right_epoch_with_the_same_logged_steps(tmp_path):
     write_tiny_windows(tmp_path)
-    settings = {**TINY_SETTINGS, "epochs": 4}
-    run_training(tmp_path, {**settings, "epochs": 2})  # stands for a run stopped after epoch 2
+    settings = replace(TINY_SETTINGS, epochs=4)
+    run_training(tmp_path, replace(settings, epochs=2))  # stands for a run stopped after epoch 2
     state = json.loads((tmp_path / "checkpoints" / "state.json").read_text())
     assert state["epochs_done"] == 2
     run_training(tmp_path, settings)  # the rerun: more epochs are not a different run
@@ -65,8 +66,8 @@ def test_interrupted_run_resumes_at_the_right_epoch_with_the_same_logged_steps(t
 
 def test_a_changed_shape_starts_fresh_saying_why(tmp_path, capsys):
     write_tiny_windows(tmp_path)
-    run_training(tmp_path, {**TINY_SETTINGS, "epochs": 1})
-    run_training(tmp_path, {**TINY_SETTINGS, "epochs": 1, "hidden_units": 12})
+    run_training(tmp_path, replace(TINY_SETTINGS, epochs=1))
+    run_training(tmp_path, replace(TINY_SETTINGS, epochs=1, hidden_units=12))
     assert "model's shape changed (hidden_units)" in capsys.readouterr().out
     rows = tsv_rows(tmp_path / "dvclive" / "plots" / "metrics" / "train" / "loss.tsv")
     assert len(rows) == 1
@@ -98,6 +99,7 @@ def test_nan_loss_stops_cleanly_and_keeps_the_last_good_checkpoint(tmp_path):
 SIGTERM_SCRIPT = textwrap.dedent("""
     import os, signal, sys, threading
     sys.path.insert(0, {tests!r})
+    from dataclasses import replace
     from conftest import TINY_SETTINGS, run_training
     from pipeline.train.__main__ import _raise_keyboard_interrupt
     from pipeline.train.callbacks import EpochLogger
@@ -109,7 +111,7 @@ SIGTERM_SCRIPT = textwrap.dedent("""
             os.kill(os.getpid(), signal.SIGTERM)
     EpochLogger.on_epoch_end = end_and_signal
     try:
-        run_training(__import__("pathlib").Path({root!r}), {{**TINY_SETTINGS, "epochs": 5}})
+        run_training(__import__("pathlib").Path({root!r}), replace(TINY_SETTINGS, epochs=5))
     except KeyboardInterrupt:
         sys.exit(130)
 """)
@@ -123,7 +125,7 @@ def test_sigterm_saves_a_checkpoint_and_the_rerun_finishes_the_run(tmp_path):
     # the signal came after epoch 2 was logged but before its checkpoint: epoch 2 is redone
     state = json.loads((tmp_path / "checkpoints" / "state.json").read_text())
     assert state["epochs_done"] == 1 and state["interrupted"]
-    run_training(tmp_path, {**TINY_SETTINGS, "epochs": 5})
+    run_training(tmp_path, replace(TINY_SETTINGS, epochs=5))
     rows = tsv_rows(tmp_path / "dvclive" / "plots" / "metrics" / "train" / "loss.tsv")
     assert [int(row[0]) for row in rows] == [0, 1, 2, 3, 4]
 
@@ -133,10 +135,11 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     sys.path.insert(0, {tests!r})
+    from dataclasses import replace
     from conftest import TINY_SETTINGS, run_training
     from pipeline.train.fit import make_strategy
     assert make_strategy("mirrored").num_replicas_in_sync == 2
-    summary = run_training(__import__("pathlib").Path({root!r}), {{**TINY_SETTINGS, "strategy": "mirrored"}})
+    summary = run_training(__import__("pathlib").Path({root!r}), replace(TINY_SETTINGS, strategy="mirrored"))
     print("LAST_LOSS", summary["eval"]["last_loss"], "UNIGRAM", summary["baselines"]["unigram"])
 """)
 

@@ -4,6 +4,7 @@ import pytest
 
 from conftest import TINY_SETTINGS, run_training, write_tiny_windows
 from common.model import Stepper, build_model
+from common.settings import SampleSettings
 from common.generate import SampleError, generate, load_generator
 from pipeline.sample.samples import write_samples
 
@@ -60,8 +61,8 @@ def test_bad_prompts_and_temperatures_are_clear_errors(trained):
 
 def test_sample_stage_writes_one_file_per_temperature(trained, tmp_path):
     root, _, _ = trained
-    settings = {"temperatures": [0, 0.5], "length": 80, "prime": "", "seed": 1, "top_k": 0}
-    samples = write_samples(root / "models", root / "corpus" / "val.txt", tmp_path, settings, 12)
+    settings = SampleSettings(section_length=12, temperatures=(0, 0.5), length=80, top_k=0, prime="", seed=1)
+    samples = write_samples(root / "models", root / "corpus" / "val.txt", tmp_path, settings)
     assert set(samples) == {0, 0.5}
     for temperature in (0, 0.5):
         text = (tmp_path / f"temperature-{temperature}.txt").read_text()

@@ -8,6 +8,7 @@ from conftest import write_corpus as write_corpus_files
 from pipeline.train.data import window_dataset
 from common.vocab import VocabError
 from common.windows import WindowError, count_windows
+from common.settings import WindowSettings
 from pipeline.window.write import make_windows
 
 TEXT = ("MILO\nWe should not have climbed the water tower, Dexter.\n\n"
@@ -40,7 +41,7 @@ def read_back(windows_dir, split, chars, section_length, batch_size=7):
 def test_round_trip_equals_numpy_reference(tmp_path, section_length, step, compression):
     chars = write_corpus(tmp_path / "corpus")
     meta = make_windows(tmp_path / "corpus", tmp_path / "windows", tmp_path / "metrics.json",
-                        section_length=section_length, step=step, compression=compression,
+                        WindowSettings(section_length, step, compression),
                         windows_per_shard=97, progress=False)
     for split, text in (("train", TEXT), ("val", TEXT[:300])):
         expected = reference_windows(text, chars, section_length, step)
@@ -52,7 +53,7 @@ def test_round_trip_equals_numpy_reference(tmp_path, section_length, step, compr
 
 def test_shards_split_at_the_requested_size(tmp_path):
     write_corpus(tmp_path / "corpus")
-    meta = make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=8, step=1,
+    meta = make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", WindowSettings(8, 1, "none"),
                         windows_per_shard=100, progress=False)
     shards = meta["splits"]["train"]["shards"]
     total = meta["splits"]["train"]["windows"]
@@ -64,14 +65,14 @@ def test_shards_split_at_the_requested_size(tmp_path):
 
 def test_corpus_shorter_than_one_window_gives_no_windows(tmp_path):
     chars = write_corpus(tmp_path / "corpus", val_text="SHORT\n")
-    make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=50, step=10,
+    make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", WindowSettings(50, 10, "none"),
                  progress=False)
     assert len(read_back(tmp_path / "w", "val", chars, 50)) == 0
 
 
 def test_uncompressed_disk_is_about_one_byte_per_id(tmp_path):
     write_corpus(tmp_path / "corpus", train_text=TEXT * 20)
-    meta = make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=50, step=1,
+    meta = make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", WindowSettings(50, 1, "none"),
                         progress=False)
     info = meta["splits"]["train"]
     assert sum(s["bytes"] for s in info["shards"]) < info["windows"] * 51 * 1.05
@@ -79,7 +80,7 @@ def test_uncompressed_disk_is_about_one_byte_per_id(tmp_path):
 
 def test_reader_refuses_other_section_length_and_vocab(tmp_path):
     chars = write_corpus(tmp_path / "corpus")
-    make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=20, step=3,
+    make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", WindowSettings(20, 3, "none"),
                  progress=False)
     with pytest.raises(WindowError, match=r"meta.json: windows have section_length 20, but 50"):
         window_dataset(tmp_path / "w", "train", section_length=50, chars=chars, batch_size=4)
@@ -89,7 +90,7 @@ def test_reader_refuses_other_section_length_and_vocab(tmp_path):
 
 def test_reader_names_a_truncated_shard(tmp_path):
     chars = write_corpus(tmp_path / "corpus")
-    meta = make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=20, step=3,
+    meta = make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", WindowSettings(20, 3, "none"),
                         progress=False)
     shard = tmp_path / "w" / meta["splits"]["train"]["shards"][0]["file"]
     shard.write_bytes(shard.read_bytes()[:-10])
@@ -101,13 +102,13 @@ def test_character_outside_vocab_is_named(tmp_path):
     write_corpus(tmp_path / "corpus")
     (tmp_path / "corpus" / "val.txt").write_text("MILO \u00a7")
     with pytest.raises(VocabError, match=r"val.txt: character '\u00a7' is not in the vocabulary"):
-        make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=5, step=1,
+        make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", WindowSettings(5, 1, "none"),
                      progress=False)
 
 
 def test_all_positions_objective_reads_the_shifted_window(tmp_path):
     chars = write_corpus(tmp_path / "corpus")
-    make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=16, step=5,
+    make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", WindowSettings(16, 5, "none"),
                  progress=False)
     expected = reference_windows(TEXT, chars, 16, 5)
     inputs, targets = [], []
@@ -122,7 +123,7 @@ def test_all_positions_objective_reads_the_shifted_window(tmp_path):
 
 def test_reader_names_a_corrupted_shard_of_the_right_size(tmp_path):
     chars = write_corpus(tmp_path / "corpus")
-    meta = make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=20, step=3,
+    meta = make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", WindowSettings(20, 3, "none"),
                         progress=False)
     shard = tmp_path / "w" / meta["splits"]["val"]["shards"][0]["file"]
     data = bytearray(shard.read_bytes())
@@ -134,7 +135,7 @@ def test_reader_names_a_corrupted_shard_of_the_right_size(tmp_path):
 
 def test_shuffled_reading_is_seeded_and_a_permutation(tmp_path):
     chars = write_corpus(tmp_path / "corpus")
-    make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", section_length=10, step=2,
+    make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", WindowSettings(10, 2, "none"),
                  progress=False)
 
     def read(seed):

@@ -26,6 +26,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from common.script import tidy_script
+from common.settings import CleanSettings
 from common.vocab import vocab_hash
 from pipeline.clean import corpus
 from pipeline.clean.ascii import to_ascii
@@ -41,7 +42,7 @@ def report(message: str) -> None:
     print(f"clean: {message}", file=sys.stderr)
 
 
-def page_script(html_bytes: bytes, site: str, ascii: bool = True) -> tuple[str, Counter]:
+def page_script(html_bytes: bytes, site: str, ascii: bool) -> tuple[str, Counter]:
     """One page as it appears in the corpus (before corpus-wide rare-character removal), and the
     characters dropped because they have no ASCII form (empty unless `ascii`)."""
     text = PARSERS[site](html_bytes)
@@ -84,11 +85,11 @@ def _describe(char: str) -> str:
     return f"{ascii(char)} U+{ord(char):04X}"
 
 
-def build_corpus(raw_dir: Path, out_dir: Path, *, source: str, ascii: bool, min_char_count: int,
-                 val_fraction: float, workers: int | None = None) -> dict:
+def build_corpus(raw_dir: Path, out_dir: Path, settings: CleanSettings, workers: int | None = None) -> dict:
     """Write train.txt, val.txt, vocab.json and stats.json in `out_dir`; return the stats.
     Raises CleanError when no page yields any text."""
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    source, ascii, min_char_count = settings.source, settings.ascii, settings.min_char_count
     listed = corpus.read_episode_lists(raw_dir, source, report)
     entries, repeated_pages = corpus.unique_pages(listed)
     results = clean_pages(entries, ascii, workers)
@@ -103,7 +104,7 @@ def build_corpus(raw_dir: Path, out_dir: Path, *, source: str, ascii: bool, min_
                          "Run the scrape stage first (dvc repro scrape).")
 
     episodes = [entries[index] for index in kept]
-    val_ids = corpus.validation_ids([corpus.episode_id(entry) for entry in episodes], val_fraction)
+    val_ids = corpus.validation_ids([corpus.episode_id(entry) for entry in episodes], settings.val_fraction)
     split_of = ["val" if corpus.episode_id(entry) in val_ids else "train" for entry in episodes]
     no_ascii_form = sum((results[index][1] for index in kept), Counter())
     texts = [results[index][0] for index in kept]

@@ -10,19 +10,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from common.generate import generate, load_generator, pick_prompt
+from common.settings import SampleSettings
 
 PROMPT_MARK = "<<<prompt ends here>>>"
 
 
-def write_samples(model_dir: Path, val_path: Path, out_dir: Path, settings: dict, section_length: int) -> dict:
+def write_samples(model_dir: Path, val_path: Path, out_dir: Path, settings: SampleSettings) -> dict:
     """Generate one sample per temperature in `settings`; return {temperature: text}."""
     stepper, chars = load_generator(model_dir)
-    prompt = pick_prompt(settings["prime"], val_path, section_length, settings["seed"])
+    prompt = pick_prompt(settings.prime, val_path, settings.section_length, settings.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     samples = {}
-    for temperature in settings["temperatures"]:
-        text = generate(stepper, chars, prompt, length=settings["length"], temperature=temperature,
-                        seed=settings["seed"], top_k=settings["top_k"])[0]
+    for temperature in settings.temperatures:
+        text = generate(stepper, chars, prompt, length=settings.length, temperature=temperature,
+                        seed=settings.seed, top_k=settings.top_k)[0]
         samples[temperature] = text
         (out_dir / f"temperature-{temperature}.txt").write_text(
             f"{prompt}{PROMPT_MARK}\n{text}\n", encoding="utf-8")

@@ -15,11 +15,8 @@ import keras
 
 from common.generate import generate
 from common.model import Stepper
+from common.settings import TrainSettings
 from pipeline.train import checkpoint
-
-SAMPLE_TEMPERATURES = (0.2, 0.5, 1.0)
-SAMPLE_LENGTH = 200
-
 
 class NonFiniteLoss(RuntimeError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
@@ -102,9 +99,11 @@ class EpochCheckpoint(keras.callbacks.Callback):
 class SampleWriter(keras.callbacks.Callback):
     """Every `every` epochs, writes a short sample per temperature, so a run shows its progress."""
 
-    def __init__(self, directory: Path, chars: list[str], prompt: str, every: int, seed: int):
+    def __init__(self, directory: Path, chars: list[str], prompt: str, settings: TrainSettings):
         super().__init__()
-        self.directory, self.chars, self.prompt, self.every, self.seed = Path(directory), chars, prompt, every, seed
+        self.directory, self.chars, self.prompt = Path(directory), chars, prompt
+        self.every, self.seed = settings.sample_every, settings.seed
+        self.temperatures, self.length = settings.sample_temperatures, settings.sample_length
 
     def on_train_begin(self, logs=None):
         self.write_index()
@@ -122,8 +121,8 @@ class SampleWriter(keras.callbacks.Callback):
             return
         stepper = Stepper(self.model)
         lines = [f"# Samples after epoch {epoch + 1}\n"]
-        for temperature in SAMPLE_TEMPERATURES:
-            text = generate(stepper, self.chars, self.prompt, length=SAMPLE_LENGTH, temperature=temperature,
+        for temperature in self.temperatures:
+            text = generate(stepper, self.chars, self.prompt, length=self.length, temperature=temperature,
                             seed=self.seed)[0]
             lines.append(f"## temperature {temperature}\n\n```\n{self.prompt}|{text}\n```\n")
         (self.directory / f"epoch-{epoch + 1:03d}.md").write_text("\n".join(lines), encoding="utf-8")

@@ -17,16 +17,18 @@ from pathlib import Path
 
 import keras
 
+from common.settings import TrainSettings, json_ready
+
 # Changing these makes a model of another shape: its weights cannot be loaded at all.
 SHAPE_KEYS = ("hidden_units", "layers", "embedding", "vocab_sha256")
 # Not part of what a run computes, so a change does not stop a resume.
-FREE_KEYS = ("epochs", "sample_every", "strategy", "jit_compile")
+FREE_KEYS = ("epochs", "sample_every", "sample_temperatures", "sample_length", "strategy", "jit_compile")
 
 
-def fingerprint(settings: dict, windows_meta: dict) -> dict:
+def fingerprint(settings: TrainSettings, windows_meta: dict) -> dict:
     """What must match for a checkpoint to be resumed: train params but epochs, and the data."""
     shards = [s.get("sha256", s["bytes"]) for split in windows_meta["splits"].values() for s in split["shards"]]
-    kept = {key: value for key, value in settings.items() if key not in FREE_KEYS}
+    kept = {key: value for key, value in json_ready(settings).items() if key not in FREE_KEYS}
     return {**kept, "vocab_sha256": windows_meta["vocab_sha256"], "step": windows_meta["step"],
             "windows": shards}
 

@@ -23,6 +23,7 @@ from dvclive import Live
 
 from common.generate import pick_prompt
 from common.model import build_model, last_accuracy, last_loss
+from common.settings import TrainSettings
 from common.vocab import encode, load_vocab
 from common.windows import WindowError, read_meta
 from pipeline.train import checkpoint
@@ -51,18 +52,18 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
     return tf.distribute.get_strategy()
 
 
-def compile_model(settings: dict, vocab_size: int, epochs_done: int, checkpoints: Path) -> keras.Model:
+def compile_model(settings: TrainSettings, vocab_size: int, epochs_done: int, checkpoints: Path) -> keras.Model:
     """A new model, or the checkpointed one (weights and optimizer state) when resuming."""
     if epochs_done:
         return checkpoint.load_model(checkpoints)
-    model = build_model(vocab_size, hidden_units=settings["hidden_units"], layers=settings["layers"],
-                        embedding=settings["embedding"], dropout=settings["dropout"],
-                        all_positions=settings["objective"] == "all")
-    model.compile(optimizer=make_optimizer(settings["optimizer"], settings["learning_rate"], settings["clipnorm"]),
+    model = build_model(vocab_size, hidden_units=settings.hidden_units, layers=settings.layers,
+                        embedding=settings.embedding, dropout=settings.dropout,
+                        all_positions=settings.objective == "all")
+    model.compile(optimizer=make_optimizer(settings.optimizer, settings.learning_rate, settings.clipnorm),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=[keras.metrics.MeanMetricWrapper(last_loss, name="last_loss"),
                            keras.metrics.MeanMetricWrapper(last_accuracy, name="last_accuracy")],
-                  jit_compile=settings["jit_compile"])
+                  jit_compile=settings.jit_compile)
     return model
 
 
@@ -74,22 +75,22 @@ def baselines(corpus_dir: Path, chars: list[str]) -> dict:
 
 
 def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, checkpoints: Path,
-          settings: dict, *, verbose: int = 2, callbacks: tuple = ()) -> dict:
-    """Train (or resume) a model with `settings` (the `train` params group); return the final summary.
+          settings: TrainSettings, *, verbose: int = 2, callbacks: tuple = ()) -> dict:
+    """Train (or resume) a model with `settings` (params `train.*`); return the final summary.
     `callbacks` are extra Keras callbacks, run before ours (tests use them to inject faults)."""
-    keras.utils.set_random_seed(settings["seed"])
-    if settings["mixed_precision"]:
+    keras.utils.set_random_seed(settings.seed)
+    if settings.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     chars = load_vocab(corpus_dir / "vocab.json")
-    meta = read_meta(windows_dir, section_length=settings["section_length"], chars=chars)
+    meta = read_meta(windows_dir, section_length=settings.section_length, chars=chars)
     windows = {split: meta["splits"][split]["windows"] for split in ("train", "val")}
     if windows["train"] == 0:
         raise WindowError(f"{windows_dir}: no training windows; the corpus is shorter than "
-                          f"section_length + 1 = {settings['section_length'] + 1} characters.")
-    common = dict(section_length=settings["section_length"], chars=chars, batch_size=settings["batch_size"],
-                  objective=settings["objective"])
-    train_data = window_dataset(windows_dir, "train", shuffle_buffer=settings["shuffle_buffer"],
-                                seed=settings["seed"], **common)
+                          f"section_length + 1 = {settings.section_length + 1} characters.")
+    common = dict(section_length=settings.section_length, chars=chars, batch_size=settings.batch_size,
+                  objective=settings.objective)
+    train_data = window_dataset(windows_dir, "train", shuffle_buffer=settings.shuffle_buffer,
+                                seed=settings.seed, **common)
     val_data = window_dataset(windows_dir, "val", **common) if windows["val"] else None
 
     current = checkpoint.fingerprint(settings, meta)
@@ -99,18 +100,18 @@ def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, 
         shutil.rmtree(live_dir / "samples", ignore_errors=True)
     else:
         keep_history_before(live_dir, epochs_done)
-    with make_strategy(settings["strategy"]).scope():
+    with make_strategy(settings.strategy).scope():
         model = compile_model(settings, len(chars), epochs_done, checkpoints)
     guard = NaNGuard()
     saver = EpochCheckpoint(checkpoints, current, guard, epochs_done)
-    predicted = windows["train"] * (settings["section_length"] if settings["objective"] == "all" else 1)
-    prompt = pick_prompt("", corpus_dir / "val.txt", settings["section_length"], settings["seed"])
+    predicted = windows["train"] * (settings.section_length if settings.objective == "all" else 1)
+    prompt = pick_prompt("", corpus_dir / "val.txt", settings.section_length, settings.seed)
     with Live(str(live_dir), dvcyaml=False, save_dvc_exp=False, resume=epochs_done > 0) as live:
         live.step = epochs_done  # the checkpoint, not DVCLive's own count, says where the run is
         callbacks = [*callbacks, guard, EpochLogger(live, predicted), saver,
-                     SampleWriter(live_dir / "samples", chars, prompt, settings["sample_every"], settings["seed"])]
+                     SampleWriter(live_dir / "samples", chars, prompt, settings)]
         try:
-            model.fit(train_data, validation_data=val_data, epochs=settings["epochs"], initial_epoch=epochs_done,
+            model.fit(train_data, validation_data=val_data, epochs=settings.epochs, initial_epoch=epochs_done,
                       callbacks=callbacks, verbose=verbose, shuffle=False)  # the dataset shuffles
         except KeyboardInterrupt:
             checkpoint.save(checkpoints, model, saver.epochs_done, current, interrupted=True)

@@ -1,26 +1,29 @@
-"""DVC stage `window`: `python -m pipeline.window`.
+"""DVC stage `window`: `python -m pipeline.window CORPUS_DIR WINDOWS_DIR METRICS_FILE` (dvc.yaml passes the paths).
 
-In:  `data/corpus/train.txt`, `data/corpus/val.txt`, `data/corpus/vocab.json`;
-     params `train.section_length`, `train.step`, `window.compression`.
-Out: `data/windows/{train,val}-NNNNN-of-NNNNN.tfrecord`, `data/windows/meta.json`,
-     and `metrics/windows.json` (window counts, for `dvc metrics diff`).
+In:  `CORPUS_DIR/{train,val}.txt` and `vocab.json`; params `train.section_length`, `train.step`,
+     `window.compression`.
+Out: `WINDOWS_DIR/{train,val}-NNNNN-of-NNNNN.tfrecord` and `meta.json` (the format is in
+     `common/windows.py`), and METRICS_FILE (window counts, for `dvc metrics diff`).
 """
+import argparse
 import sys
 from pathlib import Path
 
-from common.params import ParamsError, load_params
+from common.params import ParamsError
+from common.settings import WindowSettings, load_settings
 from common.vocab import VocabError
 from common.windows import WindowError
 from pipeline.window.write import make_windows
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.window", description=__doc__.splitlines()[0])
+    parser.add_argument("corpus_dir", type=Path, help="the corpus (train.txt, val.txt, vocab.json)")
+    parser.add_argument("windows_dir", type=Path, help="where the TFRecord shards and meta.json go")
+    parser.add_argument("metrics_file", type=Path, help="the window counts, a DVC metric")
+    args = parser.parse_args(argv)
     try:
-        params = load_params()
-        train = params["train"]
-        meta = make_windows(Path("data/corpus"), Path("data/windows"), Path("metrics/windows.json"),
-                            section_length=train["section_length"], step=train["step"],
-                            compression=params["window"]["compression"])
+        meta = make_windows(args.corpus_dir, args.windows_dir, args.metrics_file, load_settings(WindowSettings))
     except (ParamsError, WindowError, VocabError) as error:
         sys.exit(f"window: {error}")
     for split, info in meta["splits"].items():

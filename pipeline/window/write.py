@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
+from common.settings import WindowSettings
 from common.vocab import encode, load_vocab, vocab_hash
 from common.windows import (SPLITS, WINDOWS_PER_RECORD, WindowError, count_windows, file_sha256, serialize,
                             shard_name)
@@ -61,10 +62,10 @@ def write_split(ids: np.ndarray, split: str, out_dir: Path, *, section_length: i
     return {"windows": total, "chars": int(len(ids)), "shards": shards}
 
 
-def make_windows(corpus_dir: Path, out_dir: Path, metrics_path: Path, *, section_length: int, step: int,
-                 compression: str = "none", windows_per_shard: int = WINDOWS_PER_SHARD,
-                 progress: bool = True) -> dict:
+def make_windows(corpus_dir: Path, out_dir: Path, metrics_path: Path, settings: WindowSettings, *,
+                 windows_per_shard: int = WINDOWS_PER_SHARD, progress: bool = True) -> dict:
     """Encode train.txt and val.txt with vocab.json and write both splits; return meta.json's content."""
+    section_length, step, compression = settings.section_length, settings.step, settings.compression
     if section_length <= 0 or step <= 0:
         raise WindowError(f"section_length ({section_length}) and step ({step}) must both be > 0")
     corpus_dir, out_dir, metrics_path = Path(corpus_dir), Path(out_dir), Path(metrics_path)

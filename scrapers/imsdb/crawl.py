@@ -7,16 +7,17 @@ Out: `list_episodes` -> the TV listings (`tv.py`), then the movie listings (`mov
 """
 from __future__ import annotations
 
+from common.settings import ImsdbSettings
 from scrapers.crawl import Crawl
 from scrapers.imsdb import movies, tv
 from scrapers.imsdb.links import SITE  # noqa: F401  (the site's name, part of its interface)
 
 
-def list_episodes(crawl: Crawl, base_url: str, site_params: dict, *, limit: int = 0) -> list[dict]:
+def list_episodes(crawl: Crawl, base_url: str, settings: ImsdbSettings, *, limit: int = 0) -> list[dict]:
     """The TV listings (the first `limit` of them if limit > 0), then the movie listings when
-    `site_params["movies"]` is not "none" (at most `movie_limit` of them, see movies.py)."""
-    return tv.list_tv_episodes(crawl, base_url, site_params, limit=limit) + movies.list_movies(
-        crawl, base_url, site_params)
+    `settings.movies` is not "none" (at most `movie_limit` of them, see movies.py)."""
+    return tv.list_tv_episodes(crawl, base_url, settings.shows, limit=limit) + movies.list_movies(
+        crawl, base_url, settings.movies, settings.movie_limit)
 
 
 def fetch_episode(crawl: Crawl, listing: dict) -> dict | None:

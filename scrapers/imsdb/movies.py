@@ -71,10 +71,9 @@ def movie_listing(movie: dict) -> dict:
             "title": movie["title"], "url": movie["url"], "kind": "movie"}
 
 
-def list_movies(crawl: Crawl, base_url: str, site_params: dict) -> list[dict]:
-    """Fetch (or reuse) the list page that `site_params["movies"]` names and list its movies (the
-    first `movie_limit` of them if > 0); nothing for "none", and a missing list page is recorded."""
-    movies = site_params.get("movies", NO_MOVIES)
+def list_movies(crawl: Crawl, base_url: str, movies: str, movie_limit: int) -> list[dict]:
+    """Fetch (or reuse) the list page that `movies` names ("all" or a genre) and list its movies
+    (the first `movie_limit` of them if > 0); nothing for "none", and a missing list page is recorded."""
     if movies == NO_MOVIES:
         return []
     url = movie_list_url(base_url, movies)
@@ -82,8 +81,7 @@ def list_movies(crawl: Crawl, base_url: str, site_params: dict) -> list[dict]:
     if page is None:
         return []
     listings = [movie_listing(movie) for movie in parse_movie_list(decode_bytes(page), url)]
-    limit = site_params.get("movie_limit", 0)
-    return listings[:limit] if limit else listings
+    return listings[:movie_limit] if movie_limit else listings
 
 
 def fetch_movie(crawl: Crawl, listing: dict) -> dict | None:

@@ -67,11 +67,11 @@ def parse_episode_page(html: str, page_url: str) -> str | None:
     return quote_url(page_url, link["href"]) if link else None
 
 
-def list_tv_episodes(crawl: Crawl, base_url: str, site_params: dict, *, limit: int = 0) -> list[dict]:
-    """Fetch (or reuse) each show page in `site_params["shows"]` and list its episodes (the first
-    `limit` of them if limit > 0); a missing show page is recorded."""
+def list_tv_episodes(crawl: Crawl, base_url: str, shows: tuple[str, ...], *, limit: int = 0) -> list[dict]:
+    """Fetch (or reuse) each show page of `shows` and list its episodes (the first `limit` of them
+    if limit > 0); a missing show page is recorded."""
     listings = []
-    for show in site_params.get("shows", []):
+    for show in shows:
         url = show_page_url(base_url, show)
         page = crawl.page(url, kind="show", show=show)
         if page is None:

@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
+from common.settings import LivesinaboxSettings
 from scrapers.crawl import Crawl, episode_record
 from scrapers.decode import decode_bytes
 
@@ -77,7 +78,8 @@ def unnumbered_episode_links(html: str, page_url: str) -> list[str]:
     return list(found)
 
 
-def list_episodes(crawl: Crawl, page_url: str, site_params: dict | None = None, *, limit: int = 0) -> list[dict]:
+def list_episodes(crawl: Crawl, page_url: str, settings: LivesinaboxSettings | None = None, *,
+                  limit: int = 0) -> list[dict]:
     """The episode pages linked from the index (the first `limit` of them if limit > 0)."""
     page = crawl.page(page_url, kind="index", show=SHOW)
     if page is None:

@@ -20,20 +20,22 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT / "tests"))  # the recording test server lives with the tests
 
-from common.params import load_params  # noqa: E402
+from common.settings import ScrapeSettings, load_settings  # noqa: E402
 from loopback import recording_handler  # noqa: E402
-from scrapers.run import rebase, scrape_sites, site_urls  # noqa: E402
+from scrapers.run import scrape_sites, site_urls  # noqa: E402
 from scrapers.sample_site import serve_directory  # noqa: E402
+from scrapers.urls import rebase  # noqa: E402
 
 SITES = ["imsdb", "livesinabox"]
 
 
-def scrape(settings: dict, urls: dict[str, str], out_dir: Path, together: bool) -> tuple[float, int]:
+def scrape(settings: ScrapeSettings, urls: dict[str, str], out_dir: Path, together: bool) -> tuple[float, int]:
     """Seconds taken and pages fetched, scraping `urls` in one call (together) or one call per site."""
     batches = [urls] if together else [{site: url} for site, url in urls.items()]
     started = time.perf_counter()
@@ -51,7 +53,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs per mode; the median is reported (default: 3)")
     args = parser.parse_args()
 
-    settings = {**load_params(PROJECT / "params.yaml")["scrape"], "sites": SITES, "delay": 0, "limit": 0}
+    settings = replace(load_settings(ScrapeSettings, PROJECT / "params.yaml"), sites=tuple(SITES), delay=0, limit=0)
     logs: dict[str, list[str]] = {site: [] for site in SITES}
     with ExitStack() as servers, tempfile.TemporaryDirectory(prefix="bench-scrape-") as scratch:
         bases = {site: servers.enter_context(serve_directory(PROJECT / "sample_site" / site,

@@ -21,7 +21,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from common.settings import TrainSettings, load_settings

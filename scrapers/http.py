@@ -20,18 +20,18 @@ from __future__ import annotations
 import email.utils
 import http.client
 import random
-import re
 import threading
 import time
-import urllib.robotparser
 from dataclasses import dataclass, field, replace
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
 
 import requests
 import urllib3
 from requests.utils import requote_uri
 
-from scrapers.decode import decode_bytes
+from scrapers.robots import read_robots
+from scrapers.urls import host_key
 
 USER_AGENT = "scriptlm/0.1 (+https://github.com/scriptlm; research scraper)"
 ACCEPTED_CONTENT_TYPES = ("text/", "application/xhtml+xml")
@@ -70,29 +70,6 @@ def _result(url: str, outcome: str, reason: str, details: str = "", **fields) ->
     return FetchResult(url, outcome, reason=reason, error=f"{reason}: {details}" if details else reason, **fields)
 
 
-_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_ORIGIN = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?//[^/]*")
-
-
-def quote_url(page_url: str, href: str) -> str:
-    """Join `href` to `page_url`, percent-quoting everything after the host as one path.
-
-    IMSDb file names contain literal `?`, `#`, `&`, `'`, `%` and spaces (docs/sites.md §2.2), so
-    nothing after the host is a query or fragment. The href is quoted *before* it is joined, so a
-    trailing `?`, an href starting with `#` and `..` after a `#` all behave as path characters; an
-    existing `%xx` is kept as it is and a lone `%` becomes `%25`.
-    """
-    href = href.strip()
-    origin = _ORIGIN.match(href)
-    head = origin.group() if origin else ""
-    return urljoin(page_url, head + quote(_LONE_PERCENT.sub("%25", href[len(head):]), safe="/%"))
-
-
-def _host_key(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
 def _retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
@@ -128,8 +105,8 @@ class _Host:
     session: requests.Session
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_request_at: float = 0.0    # time.monotonic() before which we do not send
-    robots: urllib.robotparser.RobotFileParser | None = None
-    robots_refusal: str = "disallowed by robots.txt"
+    robots: RobotFileParser | None = None
+    robots_refusal: str = ""
 
 
 class PoliteClient:
@@ -177,46 +154,20 @@ class PoliteClient:
         host = self._host(url)
         with host.lock:
             if host.robots is None:
-                self._load_robots(host, urljoin(url, "/robots.txt"))
+                host.robots, host.robots_refusal = read_robots(
+                    lambda hop: self._fetch_with_retries(host, hop), urljoin(url, "/robots.txt"), MAX_REDIRECTS)
             if not host.robots.can_fetch(self.user_agent, url):
                 return _result(url, "skipped", host.robots_refusal, final_url=url)
             return self._fetch_with_retries(host, url)
 
     def _host(self, url: str) -> _Host:
-        key = _host_key(url)
+        key = host_key(url)
         with self._hosts_lock:
             if key not in self._hosts:
                 session = requests.Session()
                 session.headers["User-Agent"] = self.user_agent
                 self._hosts[key] = _Host(session)
             return self._hosts[key]
-
-    def _load_robots(self, host: _Host, robots_url: str) -> None:
-        """RFC 9309: unavailable (4xx) means allow all; unreachable (5xx, network) means disallow all.
-
-        Redirects within the host are followed. One to another host counts as unavailable: in the
-        usual case (http -> https, bare name -> www) the pages redirect too, and each of those
-        redirects meets the target host's own robots.txt.
-        """
-        robots = urllib.robotparser.RobotFileParser(robots_url)
-        url = robots_url
-        for _ in range(MAX_REDIRECTS + 1):
-            result = self._fetch_with_retries(host, url)
-            if result.outcome != "redirect" or _host_key(result.final_url) != _host_key(robots_url):
-                break
-            url = result.final_url
-        unavailable = result.status is not None and 400 <= result.status < 500 and result.status != 429
-        if result.ok:
-            robots.parse(decode_bytes(result.content).splitlines())
-        elif result.status in (401, 403):
-            robots.disallow_all = True
-            host.robots_refusal = f"robots.txt answered {result.status}: the host forbids crawling"
-        elif unavailable or result.outcome in ("redirect", "skipped"):
-            robots.allow_all = True   # no robots.txt we can read: nothing to obey
-        else:
-            robots.disallow_all = True
-            host.robots_refusal = f"robots.txt unreachable ({result.error}), so the host is not crawled"
-        host.robots = robots
 
     def _fetch_with_retries(self, host: _Host, url: str) -> FetchResult:
         attempt = 0

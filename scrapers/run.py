@@ -23,7 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
@@ -35,6 +34,7 @@ from scrapers.preflight import check_reachable
 from scrapers.sample_site import serve_sample_site
 from scrapers.crawlers import CRAWLERS
 from scrapers.store import PageStore
+from scrapers.urls import rebase
 
 PREFLIGHT_SECONDS = 4.0
 INTERRUPTED = 130
@@ -70,12 +70,6 @@ class SiteReport:
 def site_urls(settings: ScrapeSettings) -> dict[str, str]:
     """The URL each configured site is scraped from, as given in params."""
     return {site: settings.site(site).url for site in settings.sites}
-
-
-def rebase(url: str, base: str) -> str:
-    """`url` with its scheme and host replaced by those of `base` (the sample site's server)."""
-    parts = urlsplit(url)
-    return base.rstrip("/") + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def scrape(settings: ScrapeSettings, raw_dir: Path, sample_root: Path, progress: bool = True) -> dict[str, SiteReport]:

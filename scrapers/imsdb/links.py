@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from scrapers.crawl import Crawl, episode_record
 from scrapers.decode import decode_bytes
-from scrapers.http import quote_url
+from scrapers.urls import quote_url
 
 SITE = "imsdb"
 

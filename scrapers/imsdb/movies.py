@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup
 
 from scrapers.crawl import Crawl
 from scrapers.decode import decode_bytes
-from scrapers.http import quote_url
+from scrapers.urls import quote_url
 from scrapers.imsdb.links import SITE, fetch_linked_page, paragraph_link, points_into
 
 NO_MOVIES = "none"

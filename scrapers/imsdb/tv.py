@@ -22,7 +22,7 @@ from bs4 import BeautifulSoup
 
 from scrapers.crawl import Crawl
 from scrapers.decode import decode_bytes
-from scrapers.http import quote_url
+from scrapers.urls import quote_url
 from scrapers.imsdb.links import SITE, fetch_linked_page, link_text, paragraph_link
 
 SERIES_HEADING = re.compile(r"\bSeries\s*(\d+)", re.IGNORECASE)

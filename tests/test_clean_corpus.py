@@ -1,7 +1,7 @@
 """The clean stage as a whole: episode lists → deduplicated episodes → split, vocabulary, stats.
 
-Raw stores are built in tmp_path in the layout of docs/contracts.md; the last tests run on the
-bundled sample site.
+Raw stores are built in tmp_path in the layout of docs/contracts.md (tests/raw_store.py); the
+bundled sample site's corpus is tested in test_clean_sample_site.py.
 """
 import hashlib
 import json
@@ -12,53 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from common.settings import CleanSettings
 from format_check import format_problems
 from pipeline.clean import __main__ as clean_stage, build as clean_build, corpus
-from scrapers.imsdb import parse as parse_imsdb
-from scrapers.livesinabox import parse as parse_livesinabox
+from raw_store import SCENE, build, entry, make_raw_store, read, speech_page
 
 PROJECT = Path(__file__).resolve().parent.parent
-SAMPLE_SITE = PROJECT / "sample_site"
 OUTPUTS = ("train.txt", "val.txt", "vocab.json", "stats.json")
-
-
-# In every page, so that only the characters a test is about are rare, or missing from train.
-SCENE = "[Scene: GUS, MO, PAM by the quick brown fox, 0123456789 jumps over the lazy dog.]"
-
-
-def speech_page(speaker: str, line: str) -> bytes:
-    """A small livesinabox page; Latin-1 turns "\x92" in `line` into the raw cp1252 byte."""
-    return (f"<html><body><p>Written by: A. Writer</p><hr><p>{SCENE}</p>"
-            f"<p><b>{speaker}:</b> {line}</p><p>End</p></body></html>").encode("latin-1")
-
-
-def entry(path: str, number: int, site: str = "livesinabox", season: int = 1, title: str = "", **more) -> dict:
-    return {"site": site, "show": "Friends", "season": season, "episodes": [number], "title": title,
-            "url": f"http://example.invalid/{path}", "path": f"pages/{path}", **more}
-
-
-def make_raw_store(raw: Path, pages: dict[str, bytes], entries: list[dict] | None = None,
-                   site: str = "livesinabox") -> list[dict]:
-    """Write `pages` ({file name: bytes}) and episodes.json (by default one episode per page)."""
-    site_dir = raw / "sample" / site
-    (site_dir / "pages").mkdir(parents=True, exist_ok=True)
-    for name, data in pages.items():
-        (site_dir / "pages" / name).write_bytes(data)
-    if entries is None:
-        entries = [entry(name, 101 + index, site=site) for index, name in enumerate(pages)]
-    (site_dir / "episodes.json").write_text(json.dumps(entries), encoding="utf-8")
-    return entries
-
-
-def build(tmp_path: Path, out: str = "corpus", **overrides) -> dict:
-    workers = overrides.pop("workers", None)
-    options = {"source": "sample", "ascii": True, "min_char_count": 0, "val_fraction": 0.05, **overrides}
-    return clean_build.build_corpus(tmp_path / "raw", tmp_path / out, CleanSettings(**options), workers)
-
-
-def read(tmp_path: Path, name: str, out: str = "corpus") -> str:
-    return (tmp_path / out / name).read_text(encoding="utf-8")
 
 
 def test_outputs_split_vocabulary_and_stats(tmp_path, capsys):
@@ -225,34 +184,3 @@ def test_main_is_the_dvc_stage(tmp_path, monkeypatch, capsys):
     assert clean_stage.main(["data/raw", "data/corpus"]) == 0
     assert "train 1 episodes" in capsys.readouterr().out
     assert all((tmp_path / "data" / "corpus" / name).exists() for name in OUTPUTS)
-
-
-# ---- the bundled sample site ------------------------------------------------------------------
-
-def sample_pages():
-    imsdb = sorted((SAMPLE_SITE / "imsdb" / "transcripts").glob("*.html"))
-    friends = sorted(path for path in (SAMPLE_SITE / "livesinabox" / "friends").rglob("*.*htm*")
-                     if path.name != "scripts.shtml")
-    return [(parse_imsdb, path) for path in imsdb] + [(parse_livesinabox, path) for path in friends]
-
-
-@pytest.mark.skipif(not sample_pages(), reason="sample_site/ not generated")
-def test_every_sample_transcript_page_cleans_into_the_uniform_format():
-    for parser, path in sample_pages():
-        text = parser.transcript_text(path.read_bytes())
-        assert format_problems(text) == [], path
-        assert len(re.findall(r"(?m)^[A-Z][A-Z .'/&-]*( \(.*\))?\n[^\[({\n]", text)) >= 3, path
-        for junk in ("Written by", "Transcribed by", "Back to IMSDb", "best viewed", "Donate", "SOUTH PARK"):
-            assert junk not in text, (path, junk)
-
-
-@pytest.mark.skipif(not sample_pages(), reason="sample_site/ not generated")
-def test_sample_site_corpus(tmp_path):
-    for site, parser in (("imsdb", parse_imsdb), ("livesinabox", parse_livesinabox)):
-        pages = {path.name: path.read_bytes() for page_parser, path in sample_pages() if page_parser is parser}
-        make_raw_store(tmp_path / "raw", pages, site=site)
-    stats = build(tmp_path, min_char_count=5)
-    assert stats["episodes"]["train"] > stats["episodes"]["val"] >= 1 and stats["pages"]["skipped"] == 0
-    assert all(stats["sites"][site]["train"]["episodes"] > 0 for site in ("imsdb", "livesinabox"))
-    train = read(tmp_path, "train.txt")
-    assert train.isascii() and format_problems(train) == [] and stats["vocab_size"] <= 96

@@ -34,8 +34,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from scrapers.imsdb.parse import transcript_text
-from scrapers.imsdb import crawl as imsdb, links, movies as imsdb_movies
+from scrapers.imsdb import crawl as imsdb, movies as imsdb_movies
 from common.settings import ImsdbSettings
 from scrapers.crawl import Crawl
 from scrapers.http import PoliteClient
@@ -161,40 +160,6 @@ def test_movie_limit_caps_the_movies_fetched(site, tmp_path):
     assert [record and record["title"] for record in records] == ["Grandma's Radio", None, "Lighthouse, The"]
 
 
-# ---------------------------------------------------------------------------------- detail pages
-
-DETAILS = ('<table class="script-details"><tr><td><h1>X Script</h1>'
-           '<b>Writers</b> <a href="/writer.php?w=A">A</a>{}</table>')
-
-
-@pytest.mark.parametrize("html, script_url", [
-    (DETAILS.format('<p align="center"><a href="/scripts/X.html">Read "X" Script</a></p>'), "http://h/scripts/X.html"),
-    (DETAILS.format('<br><a href="/scripts/X.html">Read "X" Script</a>'), "http://h/scripts/X.html"),
-    ('<p align="center"><a href="/writer.php?w=A">A</a></p>'
-     + DETAILS.format('<a href="/scripts/Y.html">Y</a><a href="#comments">c</a>'), "http://h/scripts/Y.html"),
-    (DETAILS.format('<p align="center"><a href="/scripts/Thelma-%26-Louise.html">Read</a></p>'),
-     "http://h/scripts/Thelma-%26-Louise.html"),
-    (DETAILS.format('<p align="center"><a href="/scripts/.">Read</a></p>'), "http://h/scripts/"),
-    (DETAILS.format(""), None),
-], ids=["centered-link", "last-link-in-details", "first-link-into-scripts", "escaped-ampersand-kept", "dot", "none"])
-def test_parse_movie_page_finds_the_script_link(html, script_url):
-    assert imsdb_movies.parse_movie_page(html, "http://h/Movie%20Scripts/X%20Script.html") == script_url
-
-
-@pytest.mark.parametrize("url, reason_part", [
-    (None, "no script link on the movie page"),
-    ("http://h/scripts/", "points at a folder"),
-    ("http://h/scripts/X.pdf", "is a PDF"),
-    ("http://h/scripts/X.PDF", "is a PDF"),
-    ("http://h/scripts/X.doc", "not an HTML page"),
-    ("http://h/scripts/X.html", None),
-    ("http://h/scripts/X.htm", None),
-])
-def test_unusable_script_links_are_named(url, reason_part):
-    why = links.unusable_link_reason(url, detail_kind="movie", page_kind="script")
-    assert why == reason_part if reason_part is None else reason_part in why
-
-
 # ------------------------------------------------------------------------------------ whole crawl
 
 def test_scrapes_every_movie_script_once_and_records_the_rest(site, tmp_path):
@@ -259,31 +224,3 @@ def test_tv_listings_come_first_then_the_movies(site, tmp_path):
     assert tv_detail in site.requests and tv_transcript in site.requests
     assert records[1]["url"] == site.base + tv_transcript
     assert len(site.requests) == len(set(site.requests)) == 2 + 2 * 2 + 1 + 2 * 2
-
-
-# ------------------------------------------------------------------- clean-stage parser on quirks
-
-SCRIPT_QUIRKS = {   # fixture file: (a cue and the start of its speech, another cue)
-    "scripts/Lighthouse,-The.html": ("EDITH\nThe lamp's stuck again.", "CORMAC (yawning)\nIt's three"),
-    "scripts/Number-#9.html": ("JUNO\nThe number nine never comes", "ABEL\nThen why are we waiting?"),
-    "scripts/Mabel-&-Doris.html": ("MABEL\nLeft pedal, Doris.", "DORIS\nI have been pedalling"),
-    "scripts/Where-Is-Gus?.html": ("TOMMY\nGus? Gus!", "MUM (not looking up)\nHe's under the porch."),
-    "scripts/Grandma's-Radio.html": ("PRIYA\nDoes it still work?", "GRANDMA\nIt worked in"),
-    "scripts/Zebra-Crossing.html": ("WALT\nI've stopped traffic", "FERN\nThank you, Walt."),
-    "transcripts/Stargate-SG-1-Tea-&-Static.html": ("HAMMOND\nWho ordered", "CARTER\nIt's for the static"),
-}
-PAGE_FURNITURE = ["Back to IMSDb", "Writers", "Genres", "User Comments", "window", "top.location", "<!--",
-                  "//", "-->", "by Pell Marrow", "Scanned by", "Formatting by", "<"]
-
-
-@pytest.mark.parametrize("name", SCRIPT_QUIRKS)
-def test_script_text_has_the_speeches(name):
-    text = transcript_text((FIXTURES / name).read_bytes())
-    for speech in SCRIPT_QUIRKS[name]:
-        assert f"\n\n{speech}" in text
-
-
-@pytest.mark.parametrize("name", SCRIPT_QUIRKS)
-def test_script_text_leaves_out_the_page_around_the_script(name):
-    text = transcript_text((FIXTURES / name).read_bytes())
-    assert text and not [junk for junk in PAGE_FURNITURE if junk in text]

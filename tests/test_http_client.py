@@ -1,12 +1,9 @@
-"""The polite client over HTTP (statuses, Retry-After, robots.txt, redirects, refusals), the
-network preflight, and IMSDb page parsing.
+"""The polite client over HTTP: statuses, Retry-After, robots.txt, redirects, refusals.
 
 Every request goes to a real HTTP server on 127.0.0.1 (pytest-httpserver); nothing is mocked in
 requests, and requests are counted at the server. Socket-level faults (resets, truncated bodies,
-timeouts) are in test_network_faults.py. HTML fixtures here are small, with invented titles.
+timeouts) and the network preflight are in test_network_faults.py.
 """
-import socket
-import threading
 import time
 
 import pytest
@@ -15,12 +12,9 @@ from werkzeug import Response
 
 from loopback import HTML, httpserver_listen_address, no_robots, requested_paths, serve_page  # noqa: F401
 from loopback import polite_client as client
-from scrapers.imsdb import crawl as imsdb, tv
-from common.settings import ImsdbSettings
 from scrapers.crawl import Crawl
 from scrapers.decode import decode_bytes
-from scrapers.http import MAX_REDIRECTS, ScrapeError, quote_url
-from scrapers.preflight import check_reachable
+from scrapers.http import MAX_REDIRECTS
 from scrapers.store import PageStore
 
 
@@ -220,129 +214,3 @@ def test_a_redirect_loop_stops_after_the_maximum_number_of_hops(httpserver):
     result = client().fetch(httpserver.url_for("/loop.html"))
     assert result.outcome == "failed" and result.reason == "too many redirects"
     assert requested_paths(httpserver).count("/loop.html") == MAX_REDIRECTS + 1
-
-
-# --------------------------------------------------------------------------------------- preflight
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def test_check_reachable_fails_fast_naming_the_host():
-    started = time.monotonic()
-    with pytest.raises(ScrapeError, match=r"cannot reach 127\.0\.0\.1 .*make demo"):
-        check_reachable(f"http://127.0.0.1:{closed_port()}/friends/scripts.shtml", timeout=2)
-    assert time.monotonic() - started < 5
-
-
-def test_check_reachable_passes_for_a_listening_server(httpserver):
-    check_reachable(httpserver.url_for("/"))
-
-
-def test_check_reachable_reports_dns_failure(monkeypatch):
-    def no_dns(*args, **kwargs):
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
-    with pytest.raises(ScrapeError, match=r"cannot reach imsdb\.com \(Name or service not known\)"):
-        check_reachable("https://imsdb.com")
-
-
-def test_check_reachable_does_not_hang_on_dns(monkeypatch):
-    release = threading.Event()
-    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: release.wait(30))
-    started = time.monotonic()
-    try:
-        with pytest.raises(ScrapeError, match="no DNS answer"):
-            check_reachable("https://imsdb.com", timeout=0.3)
-    finally:
-        release.set()
-    assert time.monotonic() - started < 5
-
-
-# ----------------------------------------------------------------------------------------- IMSDb
-
-SHOW_PAGE = """<html><body><table class="body"><tr><td width=180>
-<table><tr><td class="heading">TV Transcripts</td></tr><tr><td><a href="/TV/Lost.html">Lost</a></td></tr></table>
-<td>
-<h1>Puddle Town Transcripts</h1>
-<h2>Series 1</h2>
-<p><a href="/TV Transcripts/Puddle Town - Where Did the Ducks Go? Script.html" title="x">Where Did the Ducks Go?</a> (1999-01-02)<br><i>Written by A</i></p>
-<p><a href="/TV Transcripts/Puddle Town - Salt & Pepper Script.html">Salt &amp; Pepper</a> (1999-01-09)</p>
-<p>No link in this paragraph.</p>
-<p><a href="/writer.php?w=A">A</a> is not an episode.</p>
-<h2>Series 2</h2>
-<p><a href="/TV Transcripts/Puddle Town - Gran's Big Day Script.html">Gran's Big Day</a></p>
-<p><a href="/TV Transcripts/Puddle Town - Gran's Big Day Script.html">Gran's Big Day</a></p>
-<h2>Series 10</h2>
-<p><a href="https://imsdb.com/TV%20Transcripts/Puddle%20Town%20-%20Fifty%25%20Off%20Script.html">Fifty% Off</a></p>
-</td></table></body></html>"""
-
-
-def test_parse_show_page_lists_episodes_by_series_in_document_order():
-    episodes = tv.parse_show_page(SHOW_PAGE, "https://imsdb.com/TV/Puddle%20Town.html")
-    assert [(e["season"], e["episode"], e["title"]) for e in episodes] == [
-        (1, 1, "Where Did the Ducks Go?"), (1, 2, "Salt & Pepper"), (2, 1, "Gran's Big Day"), (10, 1, "Fifty% Off")]
-    assert [e["url"] for e in episodes] == [
-        "https://imsdb.com/TV%20Transcripts/Puddle%20Town%20-%20Where%20Did%20the%20Ducks%20Go%3F%20Script.html",
-        "https://imsdb.com/TV%20Transcripts/Puddle%20Town%20-%20Salt%20%26%20Pepper%20Script.html",
-        "https://imsdb.com/TV%20Transcripts/Puddle%20Town%20-%20Gran%27s%20Big%20Day%20Script.html",
-        "https://imsdb.com/TV%20Transcripts/Puddle%20Town%20-%20Fifty%25%20Off%20Script.html"]
-
-
-def test_quote_url_keeps_special_characters_and_existing_escapes():
-    base = "http://127.0.0.1:8000/TV%20Transcripts/x.html"
-    assert quote_url(base, "/transcripts/Puddle-Town-Why%3F.html") == "http://127.0.0.1:8000/transcripts/Puddle-Town-Why%3F.html"
-    assert quote_url(base, "../transcripts/It's #1?.html") == "http://127.0.0.1:8000/transcripts/It%27s%20%231%3F.html"
-    assert tv.show_page_url("https://imsdb.com", "Stargate SG-1") == "https://imsdb.com/TV/Stargate%20SG1.html"
-
-
-@pytest.mark.parametrize("href, expected", [
-    ("/scripts/Why?", "/scripts/Why%3F"),                      # a trailing ? is part of the name
-    ("#9 Script.html", "/TV%20Transcripts/%239%20Script.html"),  # an href starting with # is a file
-    ("/scripts/100% Pure.html", "/scripts/100%25%20Pure.html"),  # a lone % is escaped
-    ("/a/#b/../c.html", "/a/c.html"),                          # .. after a # still resolves
-    ("http://127.0.0.1:8000/x y.html", "/x%20y.html"),         # absolute hrefs keep their origin
-])
-def test_quote_url_treats_everything_after_the_host_as_path(href, expected):
-    base = "http://127.0.0.1:8000/TV%20Transcripts/x.html"
-    assert quote_url(base, href) == "http://127.0.0.1:8000" + expected
-
-
-DETAIL_PAGE = """<html><body><table class="script-details"><tr><td>
-<h1>Salt &amp; Pepper Script</h1><b>Writers</b> <a href="/writer.php?w=A">A</a><br>
-<p align="center"><a href="/transcripts/Puddle-Town-Salt-%26-Pepper.html">Read "Salt & Pepper" Script</a></p>
-</td></tr></table></body></html>"""
-
-
-def test_parse_episode_page_finds_the_transcript_link():
-    page_url = "https://imsdb.com/TV%20Transcripts/Puddle%20Town%20-%20Salt%20%26%20Pepper%20Script.html"
-    assert tv.parse_episode_page(DETAIL_PAGE, page_url) == "https://imsdb.com/transcripts/Puddle-Town-Salt-%26-Pepper.html"
-    fallback = '<p align="center"><a href="/transcripts/Puddle-Town-Gran\'s-Big-Day.html">Read</a></p>'
-    assert tv.parse_episode_page(fallback, page_url) == "https://imsdb.com/transcripts/Puddle-Town-Gran%27s-Big-Day.html"
-    assert tv.parse_episode_page("<table class='script-details'><h1>No script</h1></table>", page_url) is None
-
-
-def test_imsdb_records_missing_pages_and_links_without_crashing(tmp_path, httpserver):
-    no_robots(httpserver)
-    serve_page(httpserver, "/TV/Puddle Town.html", SHOW_PAGE.encode("cp1252"))
-    serve_page(httpserver, "/TV/No Such Show.html", "no such show", status=404)
-    serve_page(httpserver, "/TV Transcripts/Puddle Town - Where Did the Ducks Go? Script.html",
-               "<table class='script-details'><h1>No script yet</h1></table>")
-    serve_page(httpserver, "/TV Transcripts/Puddle Town - Salt & Pepper Script.html", DETAIL_PAGE)
-    serve_page(httpserver, "/transcripts/Puddle-Town-Salt-&-Pepper.html", "<td class=scrtext><pre>ok</pre></td>")
-    serve_page(httpserver, "/TV Transcripts/Puddle Town - Gran's Big Day Script.html", "gone", status=404)
-    crawl = Crawl(client(), PageStore(tmp_path))
-    settings = ImsdbSettings(url=httpserver.url_for("/"), shows=("Puddle Town", "No Such Show"), movies="none",
-                             movie_limit=0)
-    listings = imsdb.list_episodes(crawl, settings.url, settings)
-    assert len(listings) == 4  # the absolute Series 10 link points at imsdb.com and is never fetched
-    records = [imsdb.fetch_episode(crawl, listing) for listing in listings[:3]]
-    assert [r and r["title"] for r in records] == [None, "Salt & Pepper", None]
-    assert records[1]["id"] == "imsdb/Puddle Town/1/2" and crawl.store.get(records[1]["url"]) == b"<td class=scrtext><pre>ok</pre></td>"
-    errors = [entry["error"] for entry in crawl.store.manifest() if entry["error"]]
-    assert errors == ["HTTP 404", "no transcript link on the episode page", "HTTP 404"]
-    assert dict(crawl.counts) == {"fetched": 4, "failed": 2, "skipped": 1}
-    assert requested_paths(httpserver).count("/TV/No Such Show.html") == 1

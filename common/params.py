@@ -61,6 +61,7 @@ def _one_of(*choices):
 
 NUMBER = (int, float)
 URL = Key(str, lambda v: v.startswith(("http://", "https://")), "an http(s) URL")
+SHARE = Key(NUMBER, lambda v: 0 <= v <= 1, "in [0, 1]")     # of pages allowed to fail
 SITES = ("imsdb", "livesinabox")
 
 SCHEMA: dict[str, Key] = {
@@ -72,7 +73,7 @@ SCHEMA: dict[str, Key] = {
     "scrape.retries": Key(int, _non_negative, ">= 0"),
     "scrape.max_page_bytes": Key(int, _positive, "> 0"),
     "scrape.limit": Key(int, _non_negative, ">= 0 (0 means no limit)"),
-    "scrape.max_failed_fraction": Key(NUMBER, lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "scrape.max_failed_fraction": SHARE,
     "scrape.imsdb.url": URL,
     "scrape.imsdb.shows": Key(list, _string_list, "a list of show names"),
     "scrape.imsdb.movies": Key(str, lambda v: v == v.strip() and v != "",
@@ -82,6 +83,7 @@ SCHEMA: dict[str, Key] = {
     "clean.ascii": Key(bool),
     "clean.min_char_count": Key(int, _non_negative, ">= 0"),
     "clean.val_fraction": Key(NUMBER, _fraction, "in [0, 1)"),
+    "clean.max_skipped_fraction": SHARE,
     "window.compression": Key(str, _one_of("none", "gzip"), "none or gzip"),
     "train.section_length": Key(int, _positive, "> 0"),
     "train.step": Key(int, _positive, "> 0"),

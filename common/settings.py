@@ -64,6 +64,7 @@ class CleanSettings:
     ascii: bool = key("clean.ascii")
     min_char_count: int = key("clean.min_char_count")
     val_fraction: float = key("clean.val_fraction")
+    max_skipped_fraction: float = key("clean.max_skipped_fraction")
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,9 @@ def make_raw_store(raw: Path, pages: dict[str, bytes], entries: list[dict] | Non
 
 def build(tmp_path: Path, out: str = "corpus", **overrides) -> dict:
     workers = overrides.pop("workers", None)
-    options = {"source": "sample", "ascii": True, "min_char_count": 0, "val_fraction": 0.05, **overrides}
+    # No threshold unless a test sets one: the tests of skipping are about the report, not the limit.
+    options = {"source": "sample", "ascii": True, "min_char_count": 0, "val_fraction": 0.05,
+               "max_skipped_fraction": 1.0, **overrides}
     return build_corpus(tmp_path / "raw", tmp_path / out, CleanSettings(**options), workers)
 
 

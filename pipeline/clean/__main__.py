@@ -1,9 +1,11 @@
 """DVC stage `clean`: `python -m pipeline.clean RAW_DIR CORPUS_DIR` (dvc.yaml passes the paths).
 
 In:  `RAW_DIR/<source>/<site>/episodes.json` and the pages it lists; params `scrape.source`,
-     `clean.ascii`, `clean.min_char_count`, `clean.val_fraction`.
+     `clean.ascii`, `clean.min_char_count`, `clean.val_fraction`, `clean.max_skipped_fraction`.
 Out: `CORPUS_DIR/{train,val}.txt`, `vocab.json` and `stats.json` (see `pipeline/clean/build.py`);
-     one summary line on stdout.
+     one summary line on stdout. Exit code 1, with CORPUS_DIR left as it was, on a bad params file,
+     no text at all, or more than `clean.max_skipped_fraction` of a site's pages without text
+     (the error lists them and says what to do).
 
 `python -m pipeline.clean --page FILE --site imsdb|livesinabox [--ascii|--no-ascii]` prints one saved
 page as it would appear in the corpus (`clean.ascii` from params.yaml unless given), to see what a

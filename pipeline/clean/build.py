@@ -1,7 +1,8 @@
 """The clean stage's core: raw transcript pages → a character corpus split by whole episodes.
 
 In:  `data/raw/<source>/<site>/episodes.json` and the pages it lists (docs/contracts.md);
-     params `scrape.source`, `clean.ascii`, `clean.min_char_count`, `clean.val_fraction`.
+     params `scrape.source`, `clean.ascii`, `clean.min_char_count`, `clean.val_fraction`,
+     `clean.max_skipped_fraction`.
 Out: in `data/corpus/`: `train.txt` and `val.txt` (episodes in the uniform script format of
      `common/script.py`, separated by one blank line), `vocab.json` (`{"chars": [...],
      "counts": {char: n}, "sha256": ...}`, built from train; a character's id is its index in
@@ -10,9 +11,11 @@ Out: in `data/corpus/`: `train.txt` and `val.txt` (episodes in the uniform scrip
 
 Steps: read the episode lists → each page file once → decode and parse every page with its site's
 parser, on all cores for large inputs (a page that fails or yields no text is reported and
-skipped) → fold to ASCII (`clean.ascii`) → one page per episode (the uncut version wins) → split by
-a hash of the episode id → drop characters rarer than `min_char_count` in train, and val
-characters train lacks, reporting them → write. The same input gives byte-identical outputs.
+skipped; when more than `clean.max_skipped_fraction` of one site's pages are, CleanError before
+anything is written, since a broken parser must not pass for a smaller corpus) → fold to ASCII
+(`clean.ascii`) → one page per episode (the uncut version wins) → split by a hash of the episode
+id → drop characters rarer than `min_char_count` in train, and val characters train lacks,
+reporting them → write. The same input gives byte-identical outputs.
 """
 from __future__ import annotations
 
@@ -36,6 +39,8 @@ SPLITS = ("train", "val")
 # Below this much HTML, worker processes save next to nothing (bench/clean.py: even at 0.3 MB two
 # processes break even; at 1 MB they take 30% off, at 10 MB 40%).
 PARALLEL_MIN_BYTES = 500_000
+# Skipped pages named in the error; every one is already reported on stderr above it.
+MAX_LISTED = 10
 
 
 def report(message: str) -> None:
@@ -81,21 +86,53 @@ def clean_pages(entries: list[dict], ascii: bool, workers: int | None = None) ->
         return list(tqdm(pool.map(clean_page, tasks, chunksize=4), **progress))
 
 
+def _page_line(entry: dict, reason: str) -> str:
+    return f"{entry.get('url', '?')} ({Path(entry['site_dir']) / entry['path']}): {reason}"
+
+
+def check_skipped(entries: list[dict], reasons: list[str], max_fraction: float, raw_dir: Path,
+                  out_dir: Path) -> None:
+    """Raise CleanError, listing the pages and what to do, when more than `max_fraction` of one
+    site's pages (each page file counted once) were skipped (`reasons[i]` not empty)."""
+    tried, skipped = Counter(entry["site"] for entry in entries), {}
+    for entry, reason in zip(entries, reasons):
+        if reason:
+            skipped.setdefault(entry["site"], []).append((entry, reason))
+    over = [site for site in sorted(skipped) if len(skipped[site]) / tried[site] > max_fraction]
+    if not over:
+        return
+    heads = [f"{site}: {len(skipped[site])} of {tried[site]} pages yielded no script text "
+             f"({len(skipped[site]) / tried[site]:.0%}, more than clean.max_skipped_fraction {max_fraction:.0%})"
+             for site in over]
+    pages = [pair for site in over for pair in skipped[site]]
+    lines = [f"  {_page_line(entry, reason)}" for entry, reason in pages[:MAX_LISTED]]
+    if len(pages) > MAX_LISTED:
+        lines.append(f"  ... and {len(pages) - MAX_LISTED} more (all listed above)")
+    first = pages[0][0]
+    advice = (f"Nothing was written to {out_dir}; the pages in {raw_dir} are kept. See what the parser makes "
+              f"of a page: python -m pipeline.clean --page {Path(first['site_dir']) / first['path']} "
+              f"--site {first['site']}. Fix the parser (or scrape again); if these pages really hold no "
+              "script, raise clean.max_skipped_fraction.")
+    raise CleanError("\n".join(["; ".join(heads) + ":", *lines, advice]))
+
+
 def _describe(char: str) -> str:
     return f"{ascii(char)} U+{ord(char):04X}"
 
 
 def build_corpus(raw_dir: Path, out_dir: Path, settings: CleanSettings, workers: int | None = None) -> dict:
     """Write train.txt, val.txt, vocab.json and stats.json in `out_dir`; return the stats.
-    Raises CleanError when no page yields any text."""
+    Raises CleanError, before writing anything, when too many pages or all of them yield no text."""
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     source, ascii, min_char_count = settings.source, settings.ascii, settings.min_char_count
     listed = corpus.read_episode_lists(raw_dir, source, report)
     entries, repeated_pages = corpus.unique_pages(listed)
     results = clean_pages(entries, ascii, workers)
-    for entry, (_, _, _, reason) in zip(entries, results):
+    reasons = [result[3] for result in results]
+    for entry, reason in zip(entries, reasons):
         if reason:
-            report(f"skipped {entry.get('url', '?')} ({Path(entry['site_dir']) / entry['path']}): {reason}")
+            report(f"skipped {_page_line(entry, reason)}")
+    check_skipped(entries, reasons, settings.max_skipped_fraction, raw_dir / source, out_dir)
     kept = corpus.pick_versions(entries, [text for text, *_ in results])
     if not kept:
         found = (f"none of the {len(entries)} listed pages has script text" if entries
@@ -124,7 +161,7 @@ def build_corpus(raw_dir: Path, out_dir: Path, settings: CleanSettings, workers:
                   for site in sorted({entry["site"] for entry in listed})},
         "pages": {"listed": len(listed), "html_bytes": sum(result[2] for result in results),
                   "duplicates": repeated_pages + sum(1 for result in results if result[0]) - len(kept),
-                  "skipped": sum(1 for result in results if result[3])},
+                  "skipped": sum(1 for reason in reasons if reason)},
         "vocab_size": len(set(joined["train"])),
         "dropped_chars": sum(dropped.values()),
         "dropped": {f"U+{ord(char):04X}": count for char, count in sorted(dropped.items())},

@@ -6,13 +6,14 @@ A stage's code is found by `modulefinder` (the standard library's own import sca
 sees imports inside functions), run on the module its `cmd` names, independently of how dvc.yaml
 lists it.
 """
-import ast
 import re
 from modulefinder import ModuleFinder
 from pathlib import Path
 
 import pytest
 import yaml
+
+from pipeline.train.fingerprint import imports_in
 
 PROJECT = Path(__file__).resolve().parent.parent
 PACKAGES = ("common", "scrapers", "pipeline")
@@ -72,18 +73,8 @@ def project_modules() -> dict[str, Path]:
 
 
 def imports_of(path: Path, name: str, modules: dict) -> set[str]:
-    """The project modules `path` imports anywhere in it (a `from a import b` of a submodule b is a.b)."""
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + [base]).strip(".")
-            found |= {base} | {f"{base}.{alias.name}" for alias in node.names}
-    return {module for module in found if module in modules}
+    """The project modules `path` imports anywhere in it (the train stage's reader, tested below)."""
+    return {module for module in imports_in(path, name) if module in modules}
 
 
 MODULES = project_modules()

@@ -1,4 +1,4 @@
-"""Training really trains a tiny model: both objectives, baselines, DVCLive files, resume, NaN, mirrored."""
+"""Training really trains a tiny model: both objectives, baselines, DVCLive files, NaN, mirrored (resume is\ntest_resume.py)."""
 import json
 import subprocess
 import sys
@@ -11,6 +11,7 @@ import pytest
 
 from common.settings import WindowSettings
 from conftest import PROJECT, TINY_SETTINGS, run_training, write_tiny_windows
+from pipeline.train import checkpoint
 from pipeline.train.callbacks import NonFiniteLoss
 from pipeline.window.write import make_windows
 
@@ -52,18 +53,6 @@ def test_without_validation_text_it_trains_and_reports_training_loss_only(tmp_pa
     assert "NaN" not in (tmp_path / "dvclive" / "metrics.json").read_text() and metrics["baselines"] == {}
 
 
-def test_interrupted_run_resumes_at_the_right_epoch_with_the_same_logged_steps(tmp_path):
-    write_tiny_windows(tmp_path)
-    settings = replace(TINY_SETTINGS, epochs=4)
-    run_training(tmp_path, replace(settings, epochs=2))  # stands for a run stopped after epoch 2
-    state = json.loads((tmp_path / "checkpoints" / "state.json").read_text())
-    assert state["epochs_done"] == 2
-    run_training(tmp_path, settings)  # the rerun: more epochs are not a different run
-    rows = tsv_rows(tmp_path / "dvclive" / "plots" / "metrics" / "train" / "loss.tsv")
-    assert [int(row[0]) for row in rows] == [0, 1, 2, 3]
-    assert json.loads((tmp_path / "checkpoints" / "state.json").read_text())["epochs_done"] == 4
-
-
 def test_a_changed_shape_starts_fresh_saying_why(tmp_path, capsys):
     write_tiny_windows(tmp_path)
     run_training(tmp_path, replace(TINY_SETTINGS, epochs=1))
@@ -92,42 +81,8 @@ def test_nan_loss_stops_cleanly_and_keeps_the_last_good_checkpoint(tmp_path):
         run_training(tmp_path, TINY_SETTINGS, callbacks=[PoisonWeights(epoch=1)])
     assert not (tmp_path / "models" / "model.keras").exists()
     assert json.loads((tmp_path / "checkpoints" / "state.json").read_text())["epochs_done"] == 1
-    kept = keras.models.load_model(tmp_path / "checkpoints" / "model.keras")
+    kept = checkpoint.load_model(tmp_path / "checkpoints")
     assert all(np.isfinite(w).all() for w in kept.get_weights())
-
-
-SIGTERM_SCRIPT = textwrap.dedent("""
-    import os, signal, sys, threading
-    sys.path.insert(0, {tests!r})
-    from dataclasses import replace
-    from conftest import TINY_SETTINGS, run_training
-    from pipeline.train.__main__ import _raise_keyboard_interrupt
-    from pipeline.train.callbacks import EpochLogger
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    original = EpochLogger.on_epoch_end
-    def end_and_signal(self, epoch, logs=None):
-        original(self, epoch, logs)
-        if epoch == 1:
-            os.kill(os.getpid(), signal.SIGTERM)
-    EpochLogger.on_epoch_end = end_and_signal
-    try:
-        run_training(__import__("pathlib").Path({root!r}), replace(TINY_SETTINGS, epochs=5))
-    except KeyboardInterrupt:
-        sys.exit(130)
-""")
-
-
-def test_sigterm_saves_a_checkpoint_and_the_rerun_finishes_the_run(tmp_path):
-    write_tiny_windows(tmp_path)
-    script = SIGTERM_SCRIPT.format(tests=str(PROJECT / "tests"), root=str(tmp_path))
-    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True)
-    assert result.returncode == 130, result.stderr[-2000:]
-    # the signal came after epoch 2 was logged but before its checkpoint: epoch 2 is redone
-    state = json.loads((tmp_path / "checkpoints" / "state.json").read_text())
-    assert state["epochs_done"] == 1 and state["interrupted"]
-    run_training(tmp_path, replace(TINY_SETTINGS, epochs=5))
-    rows = tsv_rows(tmp_path / "dvclive" / "plots" / "metrics" / "train" / "loss.tsv")
-    assert [int(row[0]) for row in rows] == [0, 1, 2, 3, 4]
 
 
 MIRRORED_SCRIPT = textwrap.dedent("""

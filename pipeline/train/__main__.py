@@ -3,8 +3,8 @@
 
 In:  the windows, the corpus (`train.txt`, `val.txt`, `vocab.json`); params `train.*` but `step`.
 Out: MODEL_DIR, CHECKPOINTS_DIR and LIVE_DIR (see `pipeline/train/fit.py`); the validation loss and
-the baselines on stdout. SIGTERM is handled like Ctrl-C: a checkpoint is saved, then the stage
-exits, and rerunning resumes.
+the baselines on stdout. SIGTERM is handled like Ctrl-C: the batch being trained is finished, a
+checkpoint of exactly that point is saved, the stage exits, and rerunning resumes from there.
 """
 import argparse
 import signal
@@ -15,12 +15,9 @@ from common.params import ParamsError
 from common.settings import TrainSettings, load_settings
 from common.vocab import VocabError
 from common.windows import WindowError
-from pipeline.train.callbacks import NonFiniteLoss
+from pipeline.train.callbacks import Interrupted, NonFiniteLoss, StopRequest
+from pipeline.train.checkpoint import CheckpointError
 from pipeline.train.fit import train
-
-
-def _raise_keyboard_interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def main(argv=None) -> None:
@@ -32,15 +29,22 @@ def main(argv=None) -> None:
                           ("live_dir", "DVCLive's directory: metrics.json, plots/, samples/")):
         parser.add_argument(name, type=Path, help=meaning)
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # `kill` and job schedulers: save, then stop
+    stop = StopRequest()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, `kill` and job schedulers: save, then stop
+        signal.signal(signum, stop)
     try:
         summary = train(args.windows_dir, args.corpus_dir, args.model_dir, args.live_dir, args.checkpoints_dir,
-                        load_settings(TrainSettings))
-    except (ParamsError, WindowError, VocabError, NonFiniteLoss) as error:
+                        load_settings(TrainSettings), stop=stop)
+    except (ParamsError, WindowError, VocabError, NonFiniteLoss, CheckpointError) as error:
         sys.exit(f"train: {error}")
+    except Interrupted as where:
+        print(f"train: interrupted {where}; the checkpoint in {args.checkpoints_dir}/ holds exactly that point. "
+              "Rerun `dvc repro` to resume.", file=sys.stderr)
+        sys.exit(130)
     except KeyboardInterrupt:
-        sys.exit(f"train: interrupted; the checkpoint in {args.checkpoints_dir}/ is saved. "
-                 "Rerun `dvc repro` to resume.")
+        print(f"train: stopped at once; the last checkpoint in {args.checkpoints_dir}/ is kept. "
+              "Rerun `dvc repro` to resume from it.", file=sys.stderr)
+        sys.exit(130)
     evaluation = summary.get("eval", {})
     if "last_loss" in evaluation:
         print(f"validation: {evaluation['last_loss']:.4f} nats/char ({evaluation['bpc']:.3f} bpc) on the character "

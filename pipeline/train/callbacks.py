@@ -1,13 +1,17 @@
-"""Keras callbacks of the `train` stage: DVCLive logging, checkpoints, NaN guard, progress samples.
+"""Keras callbacks of the `train` stage: DVCLive logging, checkpoints, NaN guard, progress samples,
+and stopping cleanly on a signal.
 
-In:  a `dvclive.Live`, the checkpoint directory and fingerprint, the vocabulary and a prompt.
+In:  a `dvclive.Live`, the checkpoint directory and fingerprint, the vocabulary and a prompt, and a
+     `StopRequest` that SIGINT/SIGTERM set.
 Out: per epoch, DVCLive metrics (`train/…` and `eval/…`: loss, last-position loss and accuracy,
      bits per character, perplexity, learning rate, characters per second), a checkpoint, and
-     every `sample_every` epochs a short sample per temperature in `<live dir>/samples/`.
+     every `sample_every` epochs a short sample per temperature in `<live dir>/samples/`. When a
+     stop is requested: a checkpoint at the end of the batch being trained, then `Interrupted`.
 """
 from __future__ import annotations
 
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -18,8 +22,33 @@ from common.model import Stepper
 from common.settings import TrainSettings
 from pipeline.train import checkpoint
 
+
 class NonFiniteLoss(RuntimeError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class Interrupted(Exception):
+    """Training stopped on request after saving a checkpoint of exactly where it was."""
+
+
+class StopRequest:
+    """A signal handler (SIGINT, SIGTERM): training finishes the batch it is in, saves exactly where it
+    is and stops, so a rerun resumes with nothing lost or trained twice. A second signal stops at once
+    (KeyboardInterrupt), keeping the previous checkpoint."""
+
+    def __init__(self):
+        self.signal = None
+
+    @property
+    def requested(self) -> bool:
+        return self.signal is not None
+
+    def __call__(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.signal = signum
+        print("\ntrain: stopping after this batch, with a checkpoint (signal again to stop at once)",
+              file=sys.stderr, flush=True)
 
 
 def with_derived_metrics(logs: dict) -> dict:
@@ -34,12 +63,15 @@ def with_derived_metrics(logs: dict) -> dict:
 
 
 def keep_history_before(live_dir: Path, epochs_done: int) -> None:
-    """Drop DVCLive rows of epochs after the checkpoint (logged, then interrupted before saving),
-    so a resumed run logs each epoch exactly once."""
+    """Drop DVCLive rows and samples of epochs after the checkpoint (logged, then interrupted before
+    saving), so a resumed run logs each epoch exactly once."""
     for tsv in (Path(live_dir) / "plots" / "metrics").rglob("*.tsv"):
         header, *rows = tsv.read_text(encoding="utf-8").splitlines()
         kept = [row for row in rows if int(row.split("\t")[0]) < epochs_done]
         tsv.write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
+    for sample in (Path(live_dir) / "samples").glob("epoch-*.md"):
+        if int(sample.stem.split("-")[1]) > epochs_done:
+            sample.unlink()
 
 
 class EpochLogger(keras.callbacks.Callback):
@@ -82,18 +114,33 @@ class NaNGuard(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-class EpochCheckpoint(keras.callbacks.Callback):
-    """Saves a checkpoint after every epoch that ended with a finite loss."""
+class Checkpointer(keras.callbacks.Callback):
+    """Saves a checkpoint after every epoch that ended with a finite loss; when a stop is requested,
+    saves one at the end of the current batch (or epoch) and raises `Interrupted`."""
 
-    def __init__(self, directory: Path, current: dict, guard: NaNGuard, epochs_done: int = 0):
+    def __init__(self, directory: Path, current: dict, guard: NaNGuard, stop: StopRequest,
+                 batches_per_epoch: int, epochs_done: int = 0, batches_done: int = 0):
         super().__init__()
-        self.directory, self.current, self.guard = directory, current, guard
-        self.epochs_done = epochs_done
+        self.directory, self.current, self.guard, self.stop = directory, current, guard, stop
+        self.batches_per_epoch = batches_per_epoch
+        self.epoch, self.epochs_done, self.offset = epochs_done, epochs_done, batches_done
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        done = self.offset + batch + 1  # a resumed epoch's batches are counted from where it resumed
+        if self.stop.requested and self.guard.where is None and done < self.batches_per_epoch:
+            checkpoint.save(self.directory, self.model, self.epoch, done, self.current)
+            raise Interrupted(f"in epoch {self.epoch + 1}, after batch {done} of {self.batches_per_epoch}")
 
     def on_epoch_end(self, epoch, logs=None):
+        self.offset = 0
         if self.guard.where is None:
             self.epochs_done = epoch + 1
-            checkpoint.save(self.directory, self.model, self.epochs_done, self.current)
+            checkpoint.save(self.directory, self.model, self.epochs_done, 0, self.current)
+            if self.stop.requested:
+                raise Interrupted(f"after epoch {self.epochs_done}")
 
 
 class SampleWriter(keras.callbacks.Callback):

@@ -1,74 +1,119 @@
-"""Training checkpoints: save after every epoch, and decide whether a rerun may resume from one.
+"""Training checkpoints: the model with its optimizer, and exactly where in the run it stands.
 
-In:  a checkpoint directory (the `train` stage's `persist: true` output `checkpoints/`), the
-     model and optimizer, and a fingerprint of the run (the `train` params and the data).
-Out: `checkpoints/model.keras` (weights and optimizer state) and `checkpoints/state.json`
-     (`{"epochs_done", "fingerprint", "interrupted"}`), written atomically; `resume_point()` says
-     how many epochs a rerun can skip, or why it must start fresh.
+In:  a checkpoint directory (the `train` stage's output `checkpoints/`, cached by DVC and
+     `persist: true`), the model, its position and the run's fingerprint (`fingerprint.py`).
+Out: `checkpoints/model-<iterations>.keras` (weights and optimizer state) and
+     `checkpoints/state.json`: `{"epochs_done", "batches_done", "iterations", "model", "model_sha256",
+     "fingerprint"}`, where `batches_done` counts the batches of epoch `epochs_done + 1` already
+     trained (0 at an epoch's end). `resume_point()` says where a rerun starts, or why from scratch.
 
-A rerun resumes only when everything that shapes the result is unchanged: the params other than
-`epochs` (so more epochs extend a finished run) and the windows and vocabulary it trains on.
+The state file is the commit point: the model file it names is written first, so replacing
+state.json (one atomic rename) switches model and position together; older model files are removed
+after. A state or model that cannot be read is a `CheckpointError` naming the file, never a silent
+fresh start.
 """
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 
-from common.settings import TrainSettings, json_ready
+import common.model  # noqa: F401  (registers the custom layer and metrics that load_model() needs)
+from common.windows import file_sha256
 
+STATE = "state.json"
 # Changing these makes a model of another shape: its weights cannot be loaded at all.
 SHAPE_KEYS = ("hidden_units", "layers", "embedding", "vocab_sha256")
-# Not part of what a run computes, so a change does not stop a resume.
-FREE_KEYS = ("epochs", "sample_every", "sample_temperatures", "sample_length", "strategy", "jit_compile")
 
 
-def fingerprint(settings: TrainSettings, windows_meta: dict) -> dict:
-    """What must match for a checkpoint to be resumed: train params but epochs, and the data."""
-    shards = [s.get("sha256", s["bytes"]) for split in windows_meta["splits"].values() for s in split["shards"]]
-    kept = {key: value for key, value in json_ready(settings).items() if key not in FREE_KEYS}
-    return {**kept, "vocab_sha256": windows_meta["vocab_sha256"], "step": windows_meta["step"],
-            "windows": shards}
+class CheckpointError(RuntimeError):
+    """A checkpoint that exists but cannot be used; the message names the file and what to do."""
+
+
+@dataclass(frozen=True)
+class Resume:
+    epochs_done: int
+    batches_done: int
+    message: str
+
+    @property
+    def fresh(self) -> bool:
+        return self.epochs_done == 0 and self.batches_done == 0
+
+
+def _unusable(path: Path, why: str) -> CheckpointError:
+    return CheckpointError(f"{path}: {why}. The checkpoint cannot be resumed; delete {path.parent}/ to train "
+                           "from scratch (or restore it with `dvc checkout`).")
 
 
 def load_state(directory: Path) -> dict | None:
-    try:
-        return json.loads((Path(directory) / "state.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    """state.json checked for its fields and its model file; None when there is no checkpoint."""
+    path = Path(directory) / STATE
+    if not path.exists():
         return None
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        fields = (state["epochs_done"], state["batches_done"], state["iterations"], state["model"],
+                  state["model_sha256"], state["fingerprint"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise _unusable(path, f"unreadable ({type(error).__name__}: {error})") from None
+    if not all(isinstance(value, int) and value >= 0 for value in fields[:3]) or not isinstance(fields[5], dict):
+        raise _unusable(path, "its position or fingerprint is malformed")
+    model = Path(directory) / state["model"]
+    if not model.is_file():
+        raise _unusable(model, "missing, though state.json names it")
+    if file_sha256(model) != state["model_sha256"]:
+        raise _unusable(model, "its content does not match the sha256 in state.json (truncated or corrupt)")
+    return state
 
 
-def resume_point(directory: Path, current: dict) -> tuple[int, str]:
-    """(epochs already done, message) for a run with fingerprint `current`; 0 means start fresh."""
+def resume_point(directory: Path, current: dict, epochs: int) -> Resume:
+    """Where a run with fingerprint `current` and `epochs` epochs starts: a checkpoint of the same run
+    no further than `epochs`, or the beginning."""
     directory = Path(directory)
     state = load_state(directory)
-    if state is None or not (directory / "model.keras").exists():
-        return 0, "no checkpoint: training from scratch"
+    if state is None:
+        return Resume(0, 0, "no checkpoint: training from scratch")
     previous = state["fingerprint"]
     changed = sorted(key for key in set(previous) | set(current) if previous.get(key) != current.get(key))
     if changed:
         shape = [key for key in changed if key in SHAPE_KEYS]
-        why = (f"the model's shape changed ({', '.join(shape)})" if shape
-               else f"{', '.join(changed)} changed")
-        return 0, f"checkpoint in {directory} not resumed: {why}; training from scratch"
-    done = state["epochs_done"]
-    note = " (it was interrupted mid-epoch; that epoch is redone)" if state.get("interrupted") else ""
-    return done, f"resuming from the checkpoint in {directory} after epoch {done}{note}"
+        why = f"the model's shape changed ({', '.join(shape)})" if shape else f"{', '.join(changed)} changed"
+        return Resume(0, 0, f"checkpoint in {directory} not resumed: {why}; training from scratch")
+    done, batches = state["epochs_done"], state["batches_done"]
+    if done > epochs or (done == epochs and batches):
+        return Resume(0, 0, f"checkpoint in {directory} holds {done} epochs, more than train.epochs = {epochs}; "
+                            "training those from scratch")
+    where = f"after epoch {done}" if not batches else f"in epoch {done + 1}, after batch {batches}"
+    return Resume(done, batches, f"resuming from the checkpoint in {directory} {where}")
 
 
-def save(directory: Path, model: keras.Model, epochs_done: int, current: dict, *, interrupted: bool = False) -> None:
-    """Write the model (with optimizer state) and state.json; a crash mid-save keeps the old pair."""
+def save(directory: Path, model: keras.Model, epochs_done: int, batches_done: int, current: dict) -> None:
+    """Write the model, then commit it with its position by replacing state.json; drop older models."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    temporary = directory / ".model.keras.tmp.keras"
+    iterations = int(model.optimizer.iterations.numpy())
+    name = f"model-{iterations:09d}.keras"
+    temporary = directory / f".{name}.tmp.keras"
     model.save(temporary)
-    os.replace(temporary, directory / "model.keras")
-    state = {"epochs_done": epochs_done, "interrupted": interrupted, "fingerprint": current}
-    (directory / ".state.json.tmp").write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
-    os.replace(directory / ".state.json.tmp", directory / "state.json")
+    os.replace(temporary, directory / name)
+    state = {"epochs_done": epochs_done, "batches_done": batches_done, "iterations": iterations,
+             "model": name, "model_sha256": file_sha256(directory / name), "fingerprint": current}
+    (directory / f".{STATE}.tmp").write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
+    os.replace(directory / f".{STATE}.tmp", directory / STATE)
+    for stale in directory.glob("*.keras"):
+        if stale.name != name:
+            stale.unlink()
 
 
 def load_model(directory: Path) -> keras.Model:
-    return keras.models.load_model(Path(directory) / "model.keras")
+    """The checkpointed model with its optimizer state (load_state() has checked the file)."""
+    state = load_state(directory)
+    path = Path(directory) / state["model"]
+    try:
+        return keras.models.load_model(path)
+    except Exception as error:  # Keras raises many kinds for a damaged archive
+        raise _unusable(path, f"Keras cannot load it ({type(error).__name__}: {error})") from None

@@ -10,7 +10,9 @@ Out: `models/model.keras` and `models/vocab.json` (the vocabulary the model was 
 Objectives: `last` predicts the character after each window (the article); `all` predicts the next
 character at every position of the window. Both are also scored on the last position of every
 validation window (`eval/last_loss`, nats per character), so runs of either objective compare.
-An interrupted run (Ctrl-C, SIGTERM) saves a checkpoint and exits; rerunning continues from there.
+An interrupted run (Ctrl-C, SIGTERM) saves a checkpoint at the end of the batch it is in and exits;
+rerunning continues from exactly there, on the same batches in the same order (each epoch's shuffle
+has its own seed), so it ends with the weights the run would have had uninterrupted.
 """
 from __future__ import annotations
 
@@ -28,9 +30,10 @@ from common.vocab import encode, load_vocab
 from common.windows import WindowError, read_meta
 from pipeline.train import checkpoint
 from pipeline.train.baselines import baseline_report
-from pipeline.train.callbacks import (EpochCheckpoint, EpochLogger, NaNGuard, NonFiniteLoss, SampleWriter,
+from pipeline.train.callbacks import (Checkpointer, EpochLogger, NaNGuard, NonFiniteLoss, SampleWriter, StopRequest,
                                       keep_history_before)
-from pipeline.train.data import window_dataset
+from pipeline.train.data import batches_per_epoch, training_batches, window_dataset
+from pipeline.train.fingerprint import fingerprint
 
 
 def make_optimizer(name: str, learning_rate: float, clipnorm: float) -> keras.optimizers.Optimizer:
@@ -52,10 +55,18 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
     return tf.distribute.get_strategy()
 
 
-def compile_model(settings: TrainSettings, vocab_size: int, epochs_done: int, checkpoints: Path) -> keras.Model:
+def compile_model(settings: TrainSettings, vocab_size: int, resume: checkpoint.Resume, checkpoints: Path,
+                  batches: int) -> keras.Model:
     """A new model, or the checkpointed one (weights and optimizer state) when resuming."""
-    if epochs_done:
-        return checkpoint.load_model(checkpoints)
+    if not resume.fresh:
+        model = checkpoint.load_model(checkpoints)
+        expected = resume.epochs_done * batches + resume.batches_done
+        if int(model.optimizer.iterations.numpy()) != expected:
+            raise checkpoint.CheckpointError(
+                f"{checkpoints}: the model has taken {int(model.optimizer.iterations.numpy())} optimizer steps, "
+                f"but its position (epoch {resume.epochs_done}, batch {resume.batches_done}) means {expected}. "
+                f"Delete {checkpoints}/ to train from scratch.")
+        return model
     model = build_model(vocab_size, hidden_units=settings.hidden_units, layers=settings.layers,
                         embedding=settings.embedding, dropout=settings.dropout,
                         all_positions=settings.objective == "all")
@@ -75,9 +86,10 @@ def baselines(corpus_dir: Path, chars: list[str]) -> dict:
 
 
 def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, checkpoints: Path,
-          settings: TrainSettings, *, verbose: int = 2, callbacks: tuple = ()) -> dict:
+          settings: TrainSettings, *, verbose: int = 2, callbacks: tuple = (), stop: StopRequest | None = None) -> dict:
     """Train (or resume) a model with `settings` (params `train.*`); return the final summary.
-    `callbacks` are extra Keras callbacks, run before ours (tests use them to inject faults)."""
+    `stop` is set by the stage's signal handler; `callbacks` are extra Keras callbacks, run before
+    ours (tests use them to inject faults)."""
     keras.utils.set_random_seed(settings.seed)
     if settings.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
@@ -89,33 +101,29 @@ def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, 
                           f"section_length + 1 = {settings.section_length + 1} characters.")
     common = dict(section_length=settings.section_length, chars=chars, batch_size=settings.batch_size,
                   objective=settings.objective)
-    train_data = window_dataset(windows_dir, "train", shuffle_buffer=settings.shuffle_buffer,
-                                seed=settings.seed, **common)
     val_data = window_dataset(windows_dir, "val", **common) if windows["val"] else None
+    batches = batches_per_epoch(windows["train"], settings.batch_size)
 
-    current = checkpoint.fingerprint(settings, meta)
-    epochs_done, message = checkpoint.resume_point(checkpoints, current)
-    print(message, flush=True)
-    if epochs_done == 0:  # DVCLive clears its own files on a fresh start; the samples are ours
+    current = fingerprint(settings, meta)
+    resume = checkpoint.resume_point(checkpoints, current, settings.epochs)  # raises on a damaged checkpoint
+    print(resume.message, flush=True)
+    with make_strategy(settings.strategy).scope():
+        model = compile_model(settings, len(chars), resume, checkpoints, batches)
+    if resume.fresh:  # DVCLive clears its own files on a fresh start; the samples are ours
         shutil.rmtree(live_dir / "samples", ignore_errors=True)
     else:
-        keep_history_before(live_dir, epochs_done)
-    with make_strategy(settings.strategy).scope():
-        model = compile_model(settings, len(chars), epochs_done, checkpoints)
+        keep_history_before(live_dir, resume.epochs_done)
     guard = NaNGuard()
-    saver = EpochCheckpoint(checkpoints, current, guard, epochs_done)
+    saver = Checkpointer(checkpoints, current, guard, stop or StopRequest(), batches, resume.epochs_done,
+                         resume.batches_done)
     predicted = windows["train"] * (settings.section_length if settings.objective == "all" else 1)
     prompt = pick_prompt("", corpus_dir / "val.txt", settings.section_length, settings.seed)
-    with Live(str(live_dir), dvcyaml=False, save_dvc_exp=False, resume=epochs_done > 0) as live:
-        live.step = epochs_done  # the checkpoint, not DVCLive's own count, says where the run is
-        callbacks = [*callbacks, guard, EpochLogger(live, predicted), saver,
-                     SampleWriter(live_dir / "samples", chars, prompt, settings)]
-        try:
-            model.fit(train_data, validation_data=val_data, epochs=settings.epochs, initial_epoch=epochs_done,
-                      callbacks=callbacks, verbose=verbose, shuffle=False)  # the dataset shuffles
-        except KeyboardInterrupt:
-            checkpoint.save(checkpoints, model, saver.epochs_done, current, interrupted=True)
-            raise
+    with Live(str(live_dir), dvcyaml=False, save_dvc_exp=False, resume=not resume.fresh) as live:
+        live.step = resume.epochs_done  # the checkpoint, not DVCLive's own count, says where the run is
+        callbacks = [*callbacks, guard, EpochLogger(live, predicted),
+                     SampleWriter(live_dir / "samples", chars, prompt, settings), saver]  # saver last: it may stop
+        fit_epochs(model, windows_dir, settings, resume, batches, common,
+                   dict(validation_data=val_data, callbacks=callbacks, verbose=verbose), guard)
         if guard.where is not None:
             raise NonFiniteLoss(f"the training loss became NaN or infinite at {guard.where}. The checkpoint of "
                                 f"epoch {saver.epochs_done} is kept in {checkpoints}/. Lower train.learning_rate "
@@ -128,3 +136,21 @@ def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, 
     model.save(model_dir / "model.keras")
     shutil.copyfile(corpus_dir / "vocab.json", model_dir / "vocab.json")
     return summary
+
+
+def fit_epochs(model: keras.Model, windows_dir: Path, settings: TrainSettings, resume: checkpoint.Resume,
+               batches: int, common: dict, fit_args: dict, guard: NaNGuard) -> None:
+    """Train from the resume point to `settings.epochs`: first the rest of a half-done epoch, if the
+    checkpoint is in the middle of one, then every remaining epoch in one `fit`."""
+    epoch = resume.epochs_done
+    data = dict(shuffle_buffer=settings.shuffle_buffer, seed=settings.seed, **common)
+    if resume.batches_done:
+        stop_after_it = keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: setattr(model, "stop_training", True))
+        rest = training_batches(windows_dir, first_epoch=epoch, skip=resume.batches_done, epochs=epoch + 1, **data)
+        model.fit(rest, initial_epoch=epoch, epochs=settings.epochs, shuffle=False,
+                  **{**fit_args, "callbacks": [*fit_args["callbacks"], stop_after_it]})
+        epoch += 1
+    if epoch < settings.epochs and guard.where is None:
+        every = training_batches(windows_dir, first_epoch=epoch, skip=0, epochs=settings.epochs, **data)
+        model.fit(every, initial_epoch=epoch, epochs=settings.epochs, steps_per_epoch=batches, shuffle=False,
+                  **fit_args)

@@ -1,0 +1,214 @@
+"""Resume is exact and a run's result is a function of its params, code and data only.
+
+The stage runs as DVC runs it (`python -m pipeline.train ...` with a params.yaml in its working
+directory), in subprocesses. The reference for every check is the same run done in one go, in a
+process of its own: resumed weights, optimizer step count and DVCLive history must equal it.
+"""
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from dataclasses import asdict
+
+import keras
+import numpy as np
+import pytest
+import yaml
+
+from conftest import PROJECT, TINY_SETTINGS, write_tiny_windows
+from pipeline.train import checkpoint
+from pipeline.train.data import training_batches
+from pipeline.train.fingerprint import code_files
+from pipeline.workspace import with_overrides
+
+ARGS = ["windows", "corpus", "models", "checkpoints", "dvclive"]
+TINY_PARAMS = {f"train.{name}": list(value) if isinstance(value, tuple) else value
+               for name, value in asdict(TINY_SETTINGS).items()}
+
+
+def make_run_dir(root, **train):
+    """A directory with the tiny windows and a params.yaml of TINY_SETTINGS updated by `train`."""
+    root.mkdir(parents=True, exist_ok=True)
+    write_tiny_windows(root)
+    overrides = {**TINY_PARAMS, **{f"train.{key}": value for key, value in train.items()}}
+    params = with_overrides(yaml.safe_load((PROJECT / "params.yaml").read_text()), overrides)
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    return root
+
+
+def set_epochs(root, epochs):
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["train"]["epochs"] = epochs
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+
+
+def run_stage(root, script=None):
+    """The train stage in a subprocess (or `script`, which ends by running it); its CompletedProcess."""
+    command = ["-m", "pipeline.train", *ARGS] if script is None else ["-c", script]
+    return subprocess.run([sys.executable, *command], cwd=root, capture_output=True, text=True)
+
+
+# Sends the stage a real SIGTERM at the end of batch BATCH (0-based) of epoch EPOCH (0-based),
+# then runs the stage's own main(), whose handler must take it.
+SIGNAL_SCRIPT = textwrap.dedent("""
+    import os, signal, keras
+    from pipeline.train import __main__ as stage, fit
+
+    class SignalAt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+        def on_train_batch_end(self, batch, logs=None):
+            if (self.epoch, batch) == ({epoch}, {batch}):
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    train = fit.train
+    stage.train = lambda *args, **kwargs: train(*args, callbacks=(SignalAt(),), **kwargs)
+    stage.main({args!r})
+""")
+
+
+def signalled_at(epoch, batch):
+    return SIGNAL_SCRIPT.format(epoch=epoch, batch=batch, args=ARGS)
+
+
+def final_model(root):
+    return keras.models.load_model(root / "models" / "model.keras")
+
+
+def assert_same_run(root, reference):
+    model, expected = final_model(root), final_model(reference)
+    assert int(model.optimizer.iterations.numpy()) == int(expected.optimizer.iterations.numpy())
+    for got, want in zip(model.get_weights(), expected.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    for got, want in zip(model.optimizer.variables, expected.optimizer.variables):  # Adam's moments too
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-6)
+
+
+def logged_steps(root):
+    rows = (root / "dvclive/plots/metrics/train/loss.tsv").read_text().splitlines()[1:]
+    return [int(row.split("\t")[0]) for row in rows]
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory):
+    """The reference: 3 epochs in one go."""
+    root = make_run_dir(tmp_path_factory.mktemp("straight"), epochs=3)
+    result = run_stage(root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root
+
+
+@pytest.fixture(scope="module")
+def one_epoch(tmp_path_factory):
+    """A finished 1-epoch run, for tests that damage a copy of it."""
+    root = make_run_dir(tmp_path_factory.mktemp("one_epoch"), epochs=1)
+    assert run_stage(root).returncode == 0
+    return root
+
+
+def test_sigterm_mid_epoch_then_rerun_gives_the_weights_of_the_uninterrupted_run(tmp_path, straight):
+    root = make_run_dir(tmp_path / "run", epochs=3)
+    result = run_stage(root, signalled_at(epoch=1, batch=4))
+    assert result.returncode == 130, result.stderr[-3000:]
+    assert "interrupted in epoch 2, after batch 5 of" in result.stderr
+    state = json.loads((root / "checkpoints/state.json").read_text())
+    assert (state["epochs_done"], state["batches_done"]) == (1, 5)
+    assert logged_steps(root) == [0]
+    result = run_stage(root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "resuming from the checkpoint in checkpoints in epoch 2, after batch 5" in result.stdout
+    assert_same_run(root, straight)
+    assert logged_steps(root) == [0, 1, 2]
+
+
+def test_sigterm_in_the_last_batch_of_an_epoch_saves_the_finished_epoch(tmp_path, straight):
+    root = make_run_dir(tmp_path / "run", epochs=3)
+    batches = -(-json.loads((root / "windows.json").read_text())["train"]["windows"] // TINY_SETTINGS.batch_size)
+    result = run_stage(root, signalled_at(epoch=0, batch=batches - 1))
+    assert result.returncode == 130 and "interrupted after epoch 1" in result.stderr, result.stderr[-3000:]
+    state = json.loads((root / "checkpoints/state.json").read_text())
+    assert (state["epochs_done"], state["batches_done"]) == (1, 0) and logged_steps(root) == [0]
+    assert run_stage(root).returncode == 0
+    assert_same_run(root, straight)
+    assert logged_steps(root) == [0, 1, 2]
+
+
+def test_more_epochs_continue_and_fewer_start_over_each_equal_to_a_straight_run(tmp_path, straight, one_epoch):
+    root = make_run_dir(tmp_path / "run", epochs=2)
+    assert run_stage(root).returncode == 0
+    set_epochs(root, 3)
+    result = run_stage(root)
+    assert "after epoch 2" in result.stdout and result.returncode == 0
+    assert_same_run(root, straight)
+    assert logged_steps(root) == [0, 1, 2]
+
+    set_epochs(root, 1)  # the checkpoint holds 3 epochs: never reuse the longer run
+    result = run_stage(root)
+    assert "holds 3 epochs, more than train.epochs = 1" in result.stdout and result.returncode == 0
+    assert_same_run(root, one_epoch)
+    assert logged_steps(root) == [0]
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda cp: (cp / "state.json").write_text("{not json"), "state.json: unreadable"),
+    (lambda cp: (cp / "state.json").write_text('{"epochs_done": 1}'), "state.json: unreadable"),
+    (lambda cp: next(cp.glob("model-*.keras")).write_bytes(next(cp.glob("model-*.keras")).read_bytes()[:5000]),
+     "does not match the sha256 in state.json"),
+    (lambda cp: next(cp.glob("model-*.keras")).unlink(), "missing, though state.json names it"),
+])
+def test_a_damaged_checkpoint_is_an_error_naming_the_file_and_nothing_is_deleted(tmp_path, one_epoch, damage,
+                                                                               message):
+    root = tmp_path / "run"
+    shutil.copytree(one_epoch, root)
+    set_epochs(root, 2)
+    damage(root / "checkpoints")
+    before = {path: path.read_bytes() for path in (root / "dvclive").rglob("*") if path.is_file()}
+    result = run_stage(root)
+    assert result.returncode == 1 and message in result.stderr, result.stderr[-2000:]
+    assert "delete checkpoints/ to train from scratch" in result.stderr
+    assert {path: path.read_bytes() for path in (root / "dvclive").rglob("*") if path.is_file()} == before
+
+
+def test_a_crash_while_saving_keeps_the_previous_model_and_position_together(tmp_path, one_epoch, monkeypatch):
+    shutil.copytree(one_epoch / "checkpoints", tmp_path / "checkpoints")
+    directory = tmp_path / "checkpoints"
+    kept = json.loads((directory / "state.json").read_text())
+    model = checkpoint.load_model(directory)
+    model.optimizer.iterations.assign_add(7)  # a later point of the run
+    replace = checkpoint.os.replace
+
+    def crash_on_state(source, target):
+        if str(target).endswith("state.json"):
+            raise OSError("disk full (simulated)")
+        replace(source, target)
+
+    monkeypatch.setattr(checkpoint.os, "replace", crash_on_state)
+    with pytest.raises(OSError, match="simulated"):
+        checkpoint.save(directory, model, 2, 0, kept["fingerprint"])
+    monkeypatch.undo()
+    state = checkpoint.load_state(directory)
+    assert state["iterations"] == kept["iterations"]
+    assert int(checkpoint.load_model(directory).optimizer.iterations.numpy()) == kept["iterations"]
+
+
+def test_each_epoch_has_its_own_order_and_can_be_rebuilt_alone(tmp_path):
+    chars = write_tiny_windows(tmp_path)
+    data = dict(section_length=12, chars=chars, batch_size=32, shuffle_buffer=1000, seed=7)
+
+    def inputs(dataset):
+        return np.concatenate([x.numpy() for x, _ in dataset])
+
+    run = inputs(training_batches(tmp_path / "windows", first_epoch=0, skip=0, epochs=3, **data))
+    per_epoch = len(run) // 3
+    epochs = [run[i * per_epoch:(i + 1) * per_epoch] for i in range(3)]
+    assert not np.array_equal(epochs[1], epochs[2])  # a new order every epoch
+    assert sorted(map(bytes, epochs[1])) == sorted(map(bytes, epochs[2]))  # of the same windows
+    rest = inputs(training_batches(tmp_path / "windows", first_epoch=1, skip=3, epochs=3, **data))
+    np.testing.assert_array_equal(rest, run[per_epoch + 3 * 32:])  # another process would see the same
+
+
+def test_the_code_fingerprint_covers_exactly_the_modules_the_stage_imports():
+    from test_layout import stage_code  # modulefinder's reading of the stage, independent of ours
+
+    assert {str(path.relative_to(PROJECT)) for path in code_files()} == stage_code("train")

@@ -55,6 +55,12 @@ def _temperatures(value):
             and all(isinstance(t, (int, float)) and not isinstance(t, bool) and t >= 0 for t in value))
 
 
+def _glob_inside(value):
+    # an absolute or `..` pattern would reach files outside the folder, and out of the store's pages/
+    parts = value.replace("\\", "/").split("/")
+    return value.strip() != "" and parts[0] != "" and ".." not in parts
+
+
 def _one_of(*choices):
     return lambda value: value in choices
 
@@ -65,7 +71,7 @@ SHARE = Key(NUMBER, lambda v: 0 <= v <= 1, "in [0, 1]")     # of pages allowed t
 SITES = ("imsdb", "livesinabox")
 
 SCHEMA: dict[str, Key] = {
-    "scrape.source": Key(str, _one_of("live", "sample"), "live or sample"),
+    "scrape.source": Key(str, _one_of("live", "sample", "text"), "live, sample or text"),
     "scrape.sites": Key(list, lambda v: _string_list(v) and set(v) <= set(SITES) and v,
                         f"a non-empty list drawn from {', '.join(SITES)}"),
     "scrape.delay": Key(NUMBER, _non_negative, ">= 0"),
@@ -80,6 +86,8 @@ SCHEMA: dict[str, Key] = {
                                "none, all, or an IMSDb genre such as Comedy"),
     "scrape.imsdb.movie_limit": Key(int, _non_negative, ">= 0 (0 means no limit)"),
     "scrape.livesinabox.url": URL,
+    "scrape.text.path": Key(str, lambda v: v.strip() != "", "a file or folder, relative to the project root"),
+    "scrape.text.pattern": Key(str, _glob_inside, "a glob inside the folder, such as *.txt or **/*.txt"),
     "clean.ascii": Key(bool),
     "clean.min_char_count": Key(int, _non_negative, ">= 0"),
     "clean.val_fraction": Key(NUMBER, _fraction, "in [0, 1)"),

@@ -41,6 +41,12 @@ class LivesinaboxSettings:
 
 
 @dataclass(frozen=True)
+class TextSettings:
+    path: str = key("scrape.text.path")
+    pattern: str = key("scrape.text.pattern")
+
+
+@dataclass(frozen=True)
 class ScrapeSettings:
     source: str = key("scrape.source")
     sites: tuple[str, ...] = key("scrape.sites")
@@ -52,6 +58,7 @@ class ScrapeSettings:
     max_failed_fraction: float = key("scrape.max_failed_fraction")
     imsdb: ImsdbSettings = group(ImsdbSettings)
     livesinabox: LivesinaboxSettings = group(LivesinaboxSettings)
+    text: TextSettings = group(TextSettings)
 
     def site(self, name: str):
         """The settings of one site: `imsdb` or `livesinabox`."""

@@ -1,7 +1,7 @@
 """Run the pipeline in a workspace of its own: the `make demo` target, and the end-to-end tests.
 
-In:  the project directory (code, `dvc.yaml`, `params.yaml`, the bundled `sample_site/`) and a few
-     param overrides.
+In:  the project directory (code, `dvc.yaml`, `params.yaml`, the bundled `sample_site/` and
+     `texts/`) and a few param overrides.
 Out: a separate git + DVC repository (by default `demo/`, ignored by the project's git and DVC)
      holding a copy of the code and the overridden `params.yaml`, where `dvc repro` runs. The
      user's own `params.yaml` and the full pipeline's outputs are never touched.
@@ -21,7 +21,7 @@ import yaml
 
 from common.params import check_params
 
-PROJECT_PATHS = ["common", "pipeline", "scrapers", "sample_site", "dvc.yaml", "params.yaml", ".dvcignore"]
+PROJECT_PATHS = ["common", "pipeline", "scrapers", "sample_site", "texts", "dvc.yaml", "params.yaml", ".dvcignore"]
 # Copied only into a new workspace: DVC adds its outputs to these, and they must stay there.
 FIRST_TIME_PATHS = [".gitignore", ".dvc/config", ".dvc/.gitignore"]
 

@@ -41,7 +41,7 @@ def test_missing_key_is_named(params):
     ("train.section_length", 0, "'train.section_length' is 0; it must be > 0"),
     ("train.hidden_units", 2.5, "'train.hidden_units' is 2.5"),
     ("clean.ascii", "yes", "'clean.ascii' is 'yes'"),
-    ("scrape.source", "web", "live or sample"),
+    ("scrape.source", "web", "live, sample or text"),
     ("sample.temperatures", [0.5, -1], "'sample.temperatures'"),
     ("train.epochs", True, "'train.epochs' is True"),
 ])
@@ -88,4 +88,4 @@ def test_no_settings_field_has_a_default():
         for item in fields(cls):
             assert item.default is MISSING and item.default_factory is MISSING, (cls.__name__, item.name)
             classes += [item.metadata["group"]] if "group" in item.metadata else []
-    assert len(classes) == len(STAGE_SETTINGS) + 2   # and the two sites' groups
+    assert len(classes) == len(STAGE_SETTINGS) + 3   # and the groups of the two sites and the text source

@@ -7,9 +7,9 @@ Out: `CORPUS_DIR/{train,val}.txt`, `vocab.json` and `stats.json` (see `pipeline/
      no text at all, or more than `clean.max_skipped_fraction` of a site's pages without text
      (the error lists them and says what to do).
 
-`python -m pipeline.clean --page FILE --site imsdb|livesinabox [--ascii|--no-ascii]` prints one saved
-page as it would appear in the corpus (`clean.ascii` from params.yaml unless given), to see what a
-cleaning change does to it.
+`python -m pipeline.clean --page FILE --site imsdb|livesinabox|text [--ascii|--no-ascii]` prints one
+saved page (or, with `--site text`, any text file) as it would appear in the corpus (`clean.ascii`
+from params.yaml unless given), to see what a cleaning change does to it.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from common.params import ParamsError, params_file_here
 from common.settings import CleanSettings, load_settings
 from pipeline.clean.build import PARSERS, build_corpus, clean_page, report
 from pipeline.clean.corpus import CleanError
+from pipeline.clean.text import TEXT
 
 
 def show_page(page: Path, site: str, ascii: bool | None) -> int:
@@ -46,8 +47,8 @@ def _arguments(argv) -> argparse.Namespace:
     parser.add_argument("corpus_dir", type=Path, nargs="?", help="where the corpus goes (data/corpus)")
     parser.add_argument("--page", type=Path, metavar="FILE",
                         help="a saved page, e.g. one of data/raw/live/imsdb/pages/")
-    parser.add_argument("--site", choices=sorted(PARSERS),
-                        help="the site FILE comes from (needed with --page)")
+    parser.add_argument("--site", choices=sorted([*PARSERS, TEXT]),
+                        help="the site FILE comes from, or text for a plain-text file (needed with --page)")
     parser.add_argument("--ascii", action=argparse.BooleanOptionalAction, default=None,
                         help="with --page: fold to ASCII or not (default: clean.ascii from params.yaml in the "
                              "working directory, else from the project's)")
@@ -55,7 +56,7 @@ def _arguments(argv) -> argparse.Namespace:
     if args.page is None and (args.site or args.ascii is not None):
         parser.error("--site and --ascii go with --page; the stage reads its settings from params.yaml")
     if args.page is not None and args.site is None:
-        parser.error("--page needs --site imsdb or --site livesinabox")
+        parser.error("--page needs --site imsdb, --site livesinabox or --site text")
     if args.page is None and args.corpus_dir is None:
         parser.error("the stage needs RAW_DIR and CORPUS_DIR (dvc.yaml: data/raw data/corpus), or use --page")
     return args

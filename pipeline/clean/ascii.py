@@ -1,9 +1,10 @@
 """ASCII folding for the clean stage (`clean.ascii`).
 
-In:  a script in the uniform format (`common/script.py`).
+In:  a script in the uniform format (`common/script.py`), or any text.
 Out: `fold_to_ascii(text)`, typographic punctuation and accented letters folded to ASCII
      (’ → ', — → --, é → e); `to_ascii(script)`, the folded script without the characters that have
-     no ASCII form, and those characters with their counts.
+     no ASCII form, and those characters with their counts; `drop_non_ascii(text)`, the same for
+     plain text, which is not re-tidied into the script format.
 """
 from __future__ import annotations
 
@@ -46,11 +47,18 @@ def fold_to_ascii(text: str) -> str:
     return _NON_ASCII.sub(lambda match: _fold_char(match.group()), text)
 
 
-def to_ascii(script: str) -> tuple[str, Counter]:
-    """A script folded to ASCII, minus the characters that have no ASCII form (returned with
-    their counts), re-tidied."""
-    folded = fold_to_ascii(script)
+def drop_non_ascii(text: str) -> tuple[str, Counter]:
+    """Any text folded to ASCII, minus the characters that have no ASCII form (returned with
+    their counts); nothing else changes."""
+    folded = fold_to_ascii(text)
     if folded.isascii():
         return folded, Counter()
     dropped = Counter(char for char in folded if not char.isascii())
-    return tidy_script(folded.translate(dict.fromkeys(map(ord, dropped)))), dropped
+    return folded.translate(dict.fromkeys(map(ord, dropped))), dropped
+
+
+def to_ascii(script: str) -> tuple[str, Counter]:
+    """A script folded to ASCII, minus the characters that have no ASCII form (returned with
+    their counts), re-tidied."""
+    text, dropped = drop_non_ascii(script)
+    return (tidy_script(text) if dropped else text), dropped

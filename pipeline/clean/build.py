@@ -8,6 +8,9 @@ Out: in `data/corpus/`: `train.txt` and `val.txt` (episodes in the uniform scrip
      "counts": {char: n}, "sha256": ...}`, built from train; a character's id is its index in
      `chars`) and `stats.json` (sizes per site and split, vocabulary, dropped characters, skipped
      pages, speeches, top speakers, val entropy; a DVC metric).
+     With `scrape.source: text` each page is a text file kept as it is (`pipeline/clean/text.py`),
+     whole files are split as episodes are, a single file by its tail, and stats.json has no
+     speeches or speakers.
 
 Steps: read the episode lists → each page file once → decode and parse every page with its site's
 parser, on all cores for large inputs (a page that fails or yields no text is reported and
@@ -34,6 +37,7 @@ from common.vocab import vocab_hash
 from pipeline.clean import corpus
 from pipeline.clean.ascii import to_ascii
 from pipeline.clean.corpus import CleanError
+from pipeline.clean.text import TEXT, tail_split, text_of
 from scrapers.parsers import PARSERS
 SPLITS = ("train", "val")
 # Below this much HTML, worker processes save next to nothing (bench/clean.py: even at 0.3 MB two
@@ -49,7 +53,10 @@ def report(message: str) -> None:
 
 def page_script(html_bytes: bytes, site: str, ascii: bool) -> tuple[str, Counter]:
     """One page as it appears in the corpus (before corpus-wide rare-character removal), and the
-    characters dropped because they have no ASCII form (empty unless `ascii`)."""
+    characters dropped because they have no ASCII form (empty unless `ascii`). `site` TEXT reads
+    the page as plain text (`pipeline/clean/text.py`)."""
+    if site == TEXT:
+        return text_of(html_bytes, ascii)
     text = PARSERS[site](html_bytes)
     return to_ascii(text) if ascii else (text, Counter())
 
@@ -61,22 +68,27 @@ def clean_page(task: tuple[str, str, bool]) -> tuple[str, Counter, int, str]:
         html_bytes = Path(path).read_bytes()
     except OSError as error:
         return "", Counter(), 0, f"cannot read the page file ({error.strerror or error})"
-    if site not in PARSERS:
+    if site not in PARSERS and site != TEXT:
         return "", Counter(), len(html_bytes), f"no parser for site '{site}'"
     try:
         text, dropped = page_script(html_bytes, site, ascii)
     except Exception as error:  # one bad page must not stop the corpus
         return "", Counter(), len(html_bytes), f"the parser failed ({type(error).__name__}: {error})"
-    return text, dropped, len(html_bytes), "" if text else "no script text found"
+    if not text.strip():
+        reason = "no text (empty or blank file)" if site == TEXT else "no script text found"
+        return "", Counter(), len(html_bytes), reason
+    return text, dropped, len(html_bytes), ""
 
 
 def _default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def clean_pages(entries: list[dict], ascii: bool, workers: int | None = None) -> list[tuple]:
-    """`clean_page` for every entry, in order; on `workers` processes when there is enough HTML."""
-    tasks = [(entry["site"], str(Path(entry["site_dir"]) / entry["path"]), ascii) for entry in entries]
+def clean_pages(entries: list[dict], ascii: bool, workers: int | None = None, plain: bool = False) -> list[tuple]:
+    """`clean_page` for every entry, in order (as plain text if `plain`, else by its site's parser);
+    on `workers` processes when there is enough HTML."""
+    tasks = [(TEXT if plain else entry["site"], str(Path(entry["site_dir"]) / entry["path"]), ascii)
+             for entry in entries]
     workers = _default_workers() if workers is None else workers
     total = sum(os.path.getsize(path) for _, path, _ in tasks if os.path.isfile(path))
     progress = dict(total=len(tasks), desc="clean", unit="page", disable=None, file=sys.stderr)
@@ -91,7 +103,7 @@ def _page_line(entry: dict, reason: str) -> str:
 
 
 def check_skipped(entries: list[dict], reasons: list[str], max_fraction: float, raw_dir: Path,
-                  out_dir: Path) -> None:
+                  out_dir: Path, plain: bool = False) -> None:
     """Raise CleanError, listing the pages and what to do, when more than `max_fraction` of one
     site's pages (each page file counted once) were skipped (`reasons[i]` not empty)."""
     tried, skipped = Counter(entry["site"] for entry in entries), {}
@@ -101,7 +113,12 @@ def check_skipped(entries: list[dict], reasons: list[str], max_fraction: float, 
     over = [site for site in sorted(skipped) if len(skipped[site]) / tried[site] > max_fraction]
     if not over:
         return
-    heads = [f"{site}: {len(skipped[site])} of {tried[site]} pages yielded no script text "
+    if plain:
+        what, fix = "files yielded no text", "Fill or remove the empty files; if they are meant to be empty"
+    else:
+        what = "pages yielded no script text"
+        fix = "Fix the parser (or scrape again); if these pages really hold no script"
+    heads = [f"{site}: {len(skipped[site])} of {tried[site]} {what} "
              f"({len(skipped[site]) / tried[site]:.0%}, more than clean.max_skipped_fraction {max_fraction:.0%})"
              for site in over]
     pages = [pair for site in over for pair in skipped[site]]
@@ -111,8 +128,7 @@ def check_skipped(entries: list[dict], reasons: list[str], max_fraction: float, 
     first = pages[0][0]
     advice = (f"Nothing was written to {out_dir}; the pages in {raw_dir} are kept. See what the parser makes "
               f"of a page: python -m pipeline.clean --page {Path(first['site_dir']) / first['path']} "
-              f"--site {first['site']}. Fix the parser (or scrape again); if these pages really hold no "
-              "script, raise clean.max_skipped_fraction.")
+              f"--site {TEXT if plain else first['site']}. {fix}, raise clean.max_skipped_fraction.")
     raise CleanError("\n".join(["; ".join(heads) + ":", *lines, advice]))
 
 
@@ -125,14 +141,15 @@ def build_corpus(raw_dir: Path, out_dir: Path, settings: CleanSettings, workers:
     Raises CleanError, before writing anything, when too many pages or all of them yield no text."""
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     source, ascii, min_char_count = settings.source, settings.ascii, settings.min_char_count
+    plain = source == TEXT
     listed = corpus.read_episode_lists(raw_dir, source, report)
     entries, repeated_pages = corpus.unique_pages(listed)
-    results = clean_pages(entries, ascii, workers)
+    results = clean_pages(entries, ascii, workers, plain)
     reasons = [result[3] for result in results]
     for entry, reason in zip(entries, reasons):
         if reason:
             report(f"skipped {_page_line(entry, reason)}")
-    check_skipped(entries, reasons, settings.max_skipped_fraction, raw_dir / source, out_dir)
+    check_skipped(entries, reasons, settings.max_skipped_fraction, raw_dir / source, out_dir, plain)
     kept = corpus.pick_versions(entries, [text for text, *_ in results])
     if not kept:
         found = (f"none of the {len(entries)} listed pages has script text" if entries
@@ -141,16 +158,21 @@ def build_corpus(raw_dir: Path, out_dir: Path, settings: CleanSettings, workers:
                          "Run the scrape stage first (dvc repro scrape).")
 
     episodes = [entries[index] for index in kept]
-    val_ids = corpus.validation_ids([corpus.episode_id(entry) for entry in episodes], settings.val_fraction)
-    split_of = ["val" if corpus.episode_id(entry) in val_ids else "train" for entry in episodes]
-    no_ascii_form = sum((results[index][1] for index in kept), Counter())
     texts = [results[index][0] for index in kept]
-    texts, dropped = _drop_symbols(texts, split_of, min_char_count, no_ascii_form)
+    if plain and len(episodes) == 1:
+        # one text has no whole files to hold out: its tail validates, as in char-rnn and nanoGPT
+        episodes, texts, split_of = episodes * 2, list(tail_split(texts[0], settings.val_fraction)), list(SPLITS)
+    else:
+        val_ids = corpus.validation_ids([corpus.episode_id(entry) for entry in episodes], settings.val_fraction)
+        split_of = ["val" if corpus.episode_id(entry) in val_ids else "train" for entry in episodes]
+    no_ascii_form = sum((results[index][1] for index in kept), Counter())
+    texts, dropped = _drop_symbols(texts, split_of, min_char_count, no_ascii_form,
+                                   (lambda text: text) if plain else tidy_script)
     splits = {name: [(entry, text) for entry, text, split in zip(episodes, texts, split_of)
                      if split == name and text] for name in SPLITS}
     joined = _write_corpus(out_dir, splits)
 
-    speeches, top_speakers = corpus.speech_stats(texts)
+    speeches, top_speakers = corpus.speech_stats([] if plain else texts)
     stats = {
         "episodes": {name: len(splits[name]) for name in SPLITS},
         "bytes": {name: len(joined[name].encode("utf-8")) for name in SPLITS},
@@ -165,8 +187,7 @@ def build_corpus(raw_dir: Path, out_dir: Path, settings: CleanSettings, workers:
         "vocab_size": len(set(joined["train"])),
         "dropped_chars": sum(dropped.values()),
         "dropped": {f"U+{ord(char):04X}": count for char, count in sorted(dropped.items())},
-        "speeches": speeches,
-        "top_speakers": top_speakers,
+        **({} if plain else {"speeches": speeches, "top_speakers": top_speakers}),  # text has no cues
         "val_entropy_bits_per_char": round(corpus.unigram_entropy(corpus.count_chars([joined["val"]])), 4),
     }
     _write_json(out_dir / "stats.json", stats)
@@ -174,10 +195,10 @@ def build_corpus(raw_dir: Path, out_dir: Path, settings: CleanSettings, workers:
 
 
 def _drop_symbols(texts: list[str], split_of: list[str], min_char_count: int,
-                  no_ascii_form: Counter) -> tuple[list[str], Counter]:
-    """The texts without the characters `corpus.symbol_table` rules out, and every dropped
-    character (those already dropped for having no ASCII form included) with its count,
-    reported on stderr."""
+                  no_ascii_form: Counter, tidy) -> tuple[list[str], Counter]:
+    """The texts without the characters `corpus.symbol_table` rules out, each that lost some passed
+    through `tidy`, and every dropped character (those already dropped for having no ASCII form
+    included) with its count, reported on stderr."""
     counts = {name: corpus.count_chars([text for text, split in zip(texts, split_of) if split == name])
               for name in SPLITS}
     drop = corpus.symbol_table(counts["train"], counts["val"], min_char_count)
@@ -186,7 +207,7 @@ def _drop_symbols(texts: list[str], split_of: list[str], min_char_count: int,
         report(f"dropped {_describe(char)} x{count}: {drop.get(char, 'no ASCII form')}")
     if drop:
         removal = str.maketrans(dict.fromkeys(drop))
-        texts = [tidy_script(text.translate(removal)) if drop.keys() & set(text) else text for text in texts]
+        texts = [tidy(text.translate(removal)) if drop.keys() & set(text) else text for text in texts]
     return texts, dropped
 
 

@@ -1,2 +1,3 @@
-"""The `scrape` stage: every configured site's pages into `data/raw/` (`__main__.py` is the entry
-point; the scrapers themselves are in `scrapers/`)."""
+"""The `scrape` stage: every configured site's pages, or your own text files, into `data/raw/`
+(`__main__.py` is the entry point; the scrapers themselves are in `scrapers/`, the text files are
+recorded by `text.py`)."""

@@ -1,16 +1,21 @@
 """DVC stage `scrape`: `python -m pipeline.scrape SAMPLE_SITE RAW_DIR` (dvc.yaml passes the paths).
 
-In: params `scrape.*`; with `scrape.source: sample`, the bundled site in SAMPLE_SITE.
+In: params `scrape.*`; with `scrape.source: sample`, the bundled site in SAMPLE_SITE; with
+`scrape.source: text`, the files named by `scrape.text.path` and `scrape.text.pattern`.
 Out: `RAW_DIR/<source>/<site>/{pages/, manifest.jsonl, episodes.json}` (docs/contracts.md); a
 summary per site on stdout; exit code 0, or 1 when a site yielded no usable page or more than
 `scrape.max_failed_fraction` of its pages failed (what was fetched is kept), 130 when interrupted.
-The work is done by `scrapers/run.py`.
+The sites are scraped by `scrapers/run.py`; text files are recorded by `pipeline/scrape/text.py`
+(exit code 1, with what was stored left as it was, when the path is missing, no file matches or a
+file is not text).
 """
 import argparse
 import sys
 from pathlib import Path
 
+from common.params import ParamsError
 from common.settings import ScrapeSettings, load_settings
+from pipeline.scrape.text import SOURCE as TEXT, TextSourceError, store_texts, summary
 from scrapers.run import run_main, scrape
 
 
@@ -20,11 +25,16 @@ def main(argv=None) -> None:
     parser.add_argument("raw_dir", type=Path, help="where the pages are stored, one folder per source and site")
     args = parser.parse_args(argv)
 
-    def run():
+    try:
         settings = load_settings(ScrapeSettings)
-        return scrape(settings, args.raw_dir, args.sample_site), settings.max_failed_fraction
-
-    sys.exit(run_main("scrape", run))
+        if settings.source == TEXT:  # no site, no network: the files are recorded as they are
+            print(summary(store_texts(settings.text, args.raw_dir), settings.text))
+            sys.exit(0)
+    except (ParamsError, TextSourceError) as error:
+        print(f"scrape: {error}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(run_main("scrape", lambda: (scrape(settings, args.raw_dir, args.sample_site),
+                                         settings.max_failed_fraction)))
 
 
 if __name__ == "__main__":

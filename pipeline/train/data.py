@@ -26,9 +26,10 @@ from common.windows import parse, read_meta, shard_paths
 OBJECTIVES = ("last", "all")
 
 
-def epoch_seed(seed: int, epoch: int) -> int:
-    """The shuffle seed of one epoch: a function of the run's seed and the epoch alone."""
-    return (seed * 1_000_003 + epoch) % 2**63
+def epoch_seed(seed: int, epoch):
+    """The shuffle seed of one epoch: a function of the run's seed and the epoch alone (`epoch` may be
+    an int64 tensor, inside the dataset)."""
+    return (seed * 1_000_003) % 2**62 + epoch
 
 
 def batches_per_epoch(windows: int, batch_size: int) -> int:
@@ -39,12 +40,15 @@ def training_batches(windows_dir: Path, *, first_epoch: int, skip: int, epochs: 
                      seed: int, **common) -> tf.data.Dataset:
     """The training batches of epochs `first_epoch` to `epochs - 1` back to back, each epoch shuffled
     by its own seed, without the first `skip` batches of the first (already trained)."""
-    parts = [window_dataset(windows_dir, "train", shuffle_buffer=shuffle_buffer, seed=epoch_seed(seed, epoch),
-                            verify=epoch == first_epoch, prefetch=False, **common)
-             for epoch in range(first_epoch, epochs)]
-    dataset = parts[0].skip(skip)
-    for part in parts[1:]:
-        dataset = dataset.concatenate(part)
+    first = window_dataset(windows_dir, "train", shuffle_buffer=shuffle_buffer, seed=epoch_seed(seed, first_epoch),
+                           prefetch=False, **common).skip(skip)
+    # One dataset that builds each later epoch when it is reached: its cost does not grow with `epochs`.
+    later = tf.data.Dataset.range(first_epoch + 1, epochs).flat_map(
+        lambda epoch: window_dataset(windows_dir, "train", shuffle_buffer=shuffle_buffer, verify=False,
+                                     seed=epoch_seed(seed, epoch), prefetch=False, **common))
+    per_epoch = int(first.cardinality()) + skip
+    total = per_epoch * (epochs - first_epoch) - skip  # known, as Keras needs to end each epoch exactly
+    dataset = first.concatenate(later).apply(tf.data.experimental.assert_cardinality(total))
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 

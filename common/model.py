@@ -71,10 +71,11 @@ def last_accuracy(y_true, y_pred):
 class Stepper:
     """The trained model's weights, run with the LSTM state carried between calls.
 
-    `feed` runs a whole chunk of ids (e.g. a prompt) through a Keras twin of the model;
+    `feed` runs a whole chunk of ids (e.g. a prompt) through a Keras twin of the model, and
+    `feed_all` gives the logits after every position of the chunk (for evaluating long texts);
     `one_step` is the same arithmetic for a single character written out as plain tensor ops
     (a row lookup instead of a one-hot matmul, no RNN loop), which is what makes generating one
-    character at a time cheap.
+    character at a time cheap. `refresh(model)` copies the model's current weights in again.
     """
 
     def __init__(self, model: keras.Model):
@@ -85,15 +86,17 @@ class Stepper:
         ids = keras.Input(shape=(None,), dtype="int32")
         states_in, states_out = [], []
         x = encoder(ids)
+        self.twins = []
         for lstm in lstms:
             h, c = keras.Input(shape=(lstm.units,)), keras.Input(shape=(lstm.units,))
             stateful_twin = keras.layers.LSTM(lstm.units, return_sequences=True, return_state=True)
             x, h_out, c_out = stateful_twin(x, initial_state=[h, c])
-            stateful_twin.set_weights(lstm.get_weights())
+            self.twins.append((stateful_twin, lstm))
             states_in += [h, c]
             states_out += [h_out, c_out]
-        self.graph = keras.Model([ids, *states_in], [head(x[:, -1]), *states_out])
+        self.graph = keras.Model([ids, *states_in], [head(x), *states_out])
         self.step = tf.function(lambda ids, state: self.graph([ids, *state]), reduce_retracing=True)
+        self.encoder, self.lstms, self.head = encoder, lstms, head
 
         def frozen(weights):
             return tf.Variable(weights, trainable=False)
@@ -101,14 +104,32 @@ class Stepper:
         self.embeddings = frozen(encoder.get_weights()[0]) if isinstance(encoder, keras.layers.Embedding) else None
         self.cells = [tuple(frozen(w) for w in lstm.get_weights()) for lstm in lstms]  # kernel, recurrent, bias
         self.head_kernel, self.head_bias = (frozen(w) for w in head.get_weights())
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Copy the model's current weights into the twin and the one-step variables (after training)."""
+        for twin, lstm in self.twins:
+            twin.set_weights(lstm.get_weights())
+        if self.embeddings is not None:
+            self.embeddings.assign(self.encoder.get_weights()[0])
+        for variables, lstm in zip(self.cells, self.lstms):
+            for variable, weights in zip(variables, lstm.get_weights()):
+                variable.assign(weights)
+        self.head_kernel.assign(self.head.get_weights()[0])
+        self.head_bias.assign(self.head.get_weights()[1])
 
     def zero_state(self, batch: int) -> list:
         return [tf.zeros([batch, u]) for u in self.units for _ in range(2)]
 
-    def feed(self, ids, state):
-        """Feed ids [batch, time] (time >= 1); return (logits after the last id, new state)."""
+    def feed_all(self, ids, state):
+        """Feed ids [batch, time]; return (logits after every id [batch, time, vocab], new state)."""
         logits, *state = self.step(tf.convert_to_tensor(ids, dtype=tf.int32), list(state))
         return logits, state
+
+    def feed(self, ids, state):
+        """Feed ids [batch, time] (time >= 1); return (logits after the last id, new state)."""
+        logits, state = self.feed_all(ids, state)
+        return logits[:, -1], state
 
     def one_step(self, ids, state):
         """Feed one id per sample, ids [batch]; return (logits [batch, vocab], new state)."""

@@ -6,7 +6,7 @@ Out: a separate git + DVC repository (by default `demo/`, ignored by the project
      holding a copy of the code and the overridden `params.yaml`, where `dvc repro` runs. The
      user's own `params.yaml` and the full pipeline's outputs are never touched.
 
-After the run the workspace is committed, so `dvc exp run -S train.step=1` followed by
+After the run the workspace is committed, so `dvc exp run -S train.step=10` followed by
 `dvc metrics diff` inside it shows what the experiment changed.
 """
 from __future__ import annotations
@@ -31,8 +31,8 @@ DEMO_OVERRIDES = {
     "scrape.source": "sample",
     "scrape.delay": 0.0,
     "train.hidden_units": 256,
-    "train.epochs": 8,
-    "train.sample_every": 2,
+    "train.epochs": 40,
+    "train.sample_every": 10,
     "sample.length": 600,
 }
 
@@ -122,5 +122,5 @@ def run_demo(project: Path, dest: Path) -> None:
     print(f"samples:       {dest}/data/samples/ (side by side in samples.md)")
     if sample_file.exists():
         print(f"\nfirst lines of {sample_file.name}:\n" + "\n".join(sample_file.read_text().splitlines()[:15]))
-    print(f"\nnext: cd {dest.name} && dvc exp run -S train.step=1 -S train.epochs=2 && dvc metrics diff"
-          "\n      (a window at every character: 10x the windows, so 10x the time per epoch)")
+    print(f"\nnext: cd {dest.name} && dvc exp run -S train.step=25 && dvc metrics diff"
+          "\n      (a window every 25 characters, so windows overlap by half: 2x the windows and the time per epoch)")

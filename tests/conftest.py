@@ -27,7 +27,7 @@ TINY_TEXT = "".join(f"KENNY\nThe bus is {word} again.\n\nMILO\nThen we walk.\n\n
 
 TINY_SETTINGS = TrainSettings(
     section_length=12, objective="last", hidden_units=24, layers=1, embedding=0, dropout=0.0, optimizer="adam",
-    learning_rate=0.01, clipnorm=5.0, batch_size=32, epochs=3, shuffle_buffer=1000, seed=7, sample_every=0,
+    learning_rate=0.01, lr_schedule="constant", warmup_steps=0, final_lr_fraction=0.1, clipnorm=5.0, batch_size=32, epochs=3, shuffle_buffer=1000, seed=7, sample_every=0,
     sample_temperatures=(0.2, 0.5, 1.0), sample_length=200, strategy="auto", mixed_precision=False,
     jit_compile=False)
 

@@ -60,7 +60,7 @@ def test_a_fresh_clone_that_pulls_reruns_nothing(workspace, tmp_path):
 def test_a_shorter_experiment_trains_from_scratch_and_going_back_reruns_nothing(workspace):
     baseline = state(workspace)
     out = dvc(["exp", "run", "-S", "train.epochs=1"], workspace, capture=True).stdout
-    assert "holds 2 epochs, more than train.epochs = 1" in out
+    assert "training from scratch" in out  # (cosine: epochs shape the schedule; constant: the checkpoint is longer)
     short = state(workspace)
     assert short["epochs_done"] == 1 and short["iterations"] * 2 == baseline["iterations"]
     metrics = json.loads((workspace / "dvclive" / "metrics.json").read_text())

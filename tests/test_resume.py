@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import keras
 import numpy as np
@@ -19,7 +19,7 @@ import yaml
 from conftest import PROJECT, TINY_SETTINGS, write_tiny_windows
 from pipeline.train import checkpoint
 from pipeline.train.data import training_batches
-from pipeline.train.fingerprint import code_files
+from pipeline.train.fingerprint import code_files, fingerprint
 from pipeline.workspace import with_overrides
 
 ARGS = ["windows", "corpus", "models", "checkpoints", "dvclive"]
@@ -212,3 +212,21 @@ def test_the_code_fingerprint_covers_exactly_the_modules_the_stage_imports():
     from test_layout import stage_code  # modulefinder's reading of the stage, independent of ours
 
     assert {str(path.relative_to(PROJECT)) for path in code_files()} == stage_code("train")
+
+
+def test_epochs_are_part_of_the_run_only_when_the_schedule_spans_it():
+    meta = {"splits": {"train": {"shards": [{"sha256": "a", "bytes": 1}]}}, "vocab_sha256": "v", "step": 2}
+    for schedule, same in (("constant", True), ("cosine", False)):
+        settings = replace(TINY_SETTINGS, lr_schedule=schedule)
+        assert (fingerprint(settings, meta) == fingerprint(replace(settings, epochs=9), meta)) is same
+
+
+def test_a_long_run_builds_its_batches_lazily(tmp_path):
+    """Fails if every epoch's dataset is built up front: 43 ms each made `epochs: 10000` hang for minutes
+    before the first batch (bench/quality.py did), here it would take days."""
+    chars = write_tiny_windows(tmp_path)
+    common = dict(section_length=12, chars=chars, batch_size=32, shuffle_buffer=1000, seed=7)
+    one = training_batches(tmp_path / "windows", first_epoch=0, skip=0, epochs=1, **common)
+    many = training_batches(tmp_path / "windows", first_epoch=0, skip=2, epochs=10**7, **common)
+    assert int(many.cardinality()) == int(one.cardinality()) * 10**7 - 2
+    np.testing.assert_array_equal(next(iter(many))[0], list(one)[2][0])

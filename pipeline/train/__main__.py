@@ -45,12 +45,11 @@ def main(argv=None) -> None:
         print(f"train: stopped at once; the last checkpoint in {args.checkpoints_dir}/ is kept. "
               "Rerun `dvc repro` to resume from it.", file=sys.stderr)
         sys.exit(130)
-    evaluation = summary.get("eval", {})
-    if "last_loss" in evaluation:
-        print(f"validation: {evaluation['last_loss']:.4f} nats/char ({evaluation['bpc']:.3f} bpc) on the character "
-              f"after each window; baselines: unigram {summary['baselines']['unigram']:.4f}, "
-              f"best n-gram {summary['baselines']['best_ngram']:.4f}")
-
+    evaluation, baselines = summary.get("eval", {}), summary.get("baselines", {})
+    if "nats_per_char" in evaluation:
+        print(f"validation: {evaluation['nats_per_char']:.4f} nats/char ({evaluation['bpc']:.3f} bpc) over every "
+              f"character, read in order; baselines on the same characters: unigram {baselines['unigram']:.4f}, "
+              f"best n-gram {baselines['best_ngram']:.4f}")
 
 if __name__ == "__main__":
     main()

@@ -81,16 +81,18 @@ def ngram_nats(train_ids: np.ndarray, val_ids: np.ndarray, vocab_size: int,
 
 
 def baseline_report(train_ids: np.ndarray, val_ids: np.ndarray, vocab_size: int,
-                    orders: tuple[int, ...] = DEFAULT_ORDERS, discount: float = 0.75) -> dict:
-    """{"unigram", "ngram_<n>" for each order n >= 2, "best_ngram", "best_order"}; order 1 is the unigram."""
+                    orders: tuple[int, ...] = DEFAULT_ORDERS, discount: float = 0.75, scored_from: int = 0) -> dict:
+    """{"unigram", "ngram_<n>" for each order n >= 2, "best_ngram", "best_order"}; order 1 is the unigram.
+    Only val_ids[scored_from:] are scored (each still given the ids before it), so a baseline can be
+    scored on exactly the characters a model was."""
     if not orders or min(orders) < 1:
         raise ValueError(f"orders must be a non-empty collection of orders >= 1, got {orders}")
     model = fit_ngram(train_ids, vocab_size, max(orders), discount)
     val = _checked_ids(val_ids, vocab_size)
-    nats_by_order = {order: _score(model, val, order) for order in sorted(set(orders) | {1})}
+    nats_by_order = {order: _score(model, val, order, scored_from) for order in sorted(set(orders) | {1})}
     report = {"unigram": nats_by_order[1]}
     report.update({f"ngram_{order}": nats for order, nats in nats_by_order.items() if order > 1})
-    if len(val) == 0:
+    if len(val) <= scored_from:
         return {**report, "best_ngram": float("nan"), "best_order": None}
     best_order = min(nats_by_order, key=nats_by_order.get)
     return {**report, "best_ngram": nats_by_order[best_order], "best_order": best_order}
@@ -142,13 +144,13 @@ def _interpolate(counts: ContextCounts, discount: float, lower_probabilities: np
     return np.where(context_totals > 0, discounted / np.maximum(context_totals, 1), lower_probabilities)
 
 
-def _score(model: NgramModel, val: np.ndarray, order: int) -> float:
-    """Mean nats of `val` under `model` truncated to `order`, each id given the val ids before it."""
+def _score(model: NgramModel, val: np.ndarray, order: int, scored_from: int = 0) -> float:
+    """Mean nats of val[scored_from:] under `model` truncated to `order`, each id given the val ids before it."""
     probabilities = model.unigram[val]
     for length in range(1, min(order, model.order)):
         probabilities[length:] = _interpolate(model.counts_by_length[length - 1], model.discount,
                                               probabilities[length:], _context_keys(val, length), val[length:])
-    return _mean_nats(probabilities)
+    return _mean_nats(probabilities[scored_from:])
 
 
 def _mean_nats(probabilities: np.ndarray) -> float:

@@ -4,7 +4,8 @@ and stopping cleanly on a signal.
 In:  a `dvclive.Live`, the checkpoint directory and fingerprint, the vocabulary and a prompt, and a
      `StopRequest` that SIGINT/SIGTERM set.
 Out: per epoch, DVCLive metrics (`train/…` and `eval/…`: loss, last-position loss and accuracy,
-     bits per character, perplexity, learning rate, characters per second), a checkpoint, and
+     learning rate, characters per second, and what the evaluator adds: `eval/nats_per_char`,
+     `eval/bpc`, `eval/perplexity`), a checkpoint, and
      every `sample_every` epochs a short sample per temperature in `<live dir>/samples/`. When a
      stop is requested: a checkpoint at the end of the batch being trained, then `Interrupted`.
 """
@@ -51,17 +52,6 @@ class StopRequest:
               file=sys.stderr, flush=True)
 
 
-def with_derived_metrics(logs: dict) -> dict:
-    """Keras logs plus bits per character and perplexity of every last-position loss."""
-    logs = dict(logs)
-    for prefix in ("", "val_"):
-        loss = logs.get(f"{prefix}last_loss")
-        if loss is not None:
-            logs[f"{prefix}bpc"] = loss / math.log(2)
-            logs[f"{prefix}perplexity"] = math.exp(min(loss, 700.0))
-    return logs
-
-
 def keep_history_before(live_dir: Path, epochs_done: int) -> None:
     """Drop DVCLive rows and samples of epochs after the checkpoint (logged, then interrupted before
     saving), so a resumed run logs each epoch exactly once."""
@@ -75,11 +65,12 @@ def keep_history_before(live_dir: Path, epochs_done: int) -> None:
 
 
 class EpochLogger(keras.callbacks.Callback):
-    """Logs every epoch's metrics to DVCLive (val_x as eval/x, the rest as train/x), then steps."""
+    """Logs every epoch's metrics to DVCLive (val_x as eval/x, the rest as train/x), with those of
+    `evaluate(model)` (a dict, logged under eval/), then steps."""
 
-    def __init__(self, live, chars_per_epoch: int):
+    def __init__(self, live, chars_per_epoch: int, evaluate=None):
         super().__init__()
-        self.live = live
+        self.live, self.evaluate = live, evaluate
         self.chars_per_epoch = chars_per_epoch
         self.started = time.perf_counter()
 
@@ -88,7 +79,9 @@ class EpochLogger(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         seconds = time.perf_counter() - self.started
-        logs = with_derived_metrics(logs or {})
+        logs = dict(logs or {})
+        if self.evaluate is not None:
+            logs.update({f"val_{name}": value for name, value in self.evaluate(self.model).items()})
         logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         logs["chars_per_s"] = self.chars_per_epoch / seconds
         for name, value in logs.items():

@@ -20,8 +20,10 @@ PROJECT = Path(__file__).resolve().parent.parent.parent
 PACKAGES = ("common", "scrapers", "pipeline")
 ENTRY = "pipeline.train.__main__"
 # Not part of what the weights are: changing these resumes the run. `epochs` is here because an
-# exact resume of a shorter run, trained on, gives the same weights as the longer run from scratch.
+# exact resume of a shorter run, trained on, gives the same weights as the longer run from scratch...
 FREE_KEYS = ("epochs", "sample_every", "sample_temperatures", "sample_length", "strategy", "jit_compile")
+# ... unless the learning rate follows a schedule over the whole run, which `epochs` stretches.
+SPANS_THE_RUN = ("cosine",)
 
 
 def _module_file(name: str) -> Path | None:
@@ -73,6 +75,7 @@ def code_sha256(files: list[Path]) -> str:
 def fingerprint(settings: TrainSettings, windows_meta: dict) -> dict:
     """What must match for a checkpoint to be resumed: the params but FREE_KEYS, the data and the code."""
     shards = [s.get("sha256", s["bytes"]) for split in windows_meta["splits"].values() for s in split["shards"]]
-    kept = {key: value for key, value in json_ready(settings).items() if key not in FREE_KEYS}
+    free = [key for key in FREE_KEYS if not (key == "epochs" and settings.lr_schedule in SPANS_THE_RUN)]
+    kept = {key: value for key, value in json_ready(settings).items() if key not in free}
     return {**kept, "vocab_sha256": windows_meta["vocab_sha256"], "step": windows_meta["step"],
             "windows": shards, "code_sha256": code_sha256(code_files())}

@@ -8,14 +8,17 @@ Out: `models/model.keras` and `models/vocab.json` (the vocabulary the model was 
      `dvclive/plots/metrics/{train,eval}/*.tsv` (one row per epoch) and `dvclive/samples/`.
 
 Objectives: `last` predicts the character after each window (the article); `all` predicts the next
-character at every position of the window. Both are also scored on the last position of every
-validation window (`eval/last_loss`, nats per character), so runs of either objective compare.
+character at every position of the window. After every epoch the model reads the whole validation
+text in order, carrying its state, and `eval/nats_per_char` (and `eval/bpc`) is its mean loss on
+every character, the standard measure, with the n-gram baselines scored on the same characters; the
+article's last-position loss on the validation windows stays as `eval/last_loss`.
 An interrupted run (Ctrl-C, SIGTERM) saves a checkpoint at the end of the batch it is in and exits;
 rerunning continues from exactly there, on the same batches in the same order (each epoch's shuffle
 has its own seed), so it ends with the weights the run would have had uninterrupted.
 """
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 
@@ -24,7 +27,7 @@ import tensorflow as tf
 from dvclive import Live
 
 from common.generate import pick_prompt
-from common.model import build_model, last_accuracy, last_loss
+from common.model import Stepper, build_model, last_accuracy, last_loss
 from common.settings import TrainSettings
 from common.vocab import encode, load_vocab
 from common.windows import WindowError, read_meta
@@ -33,13 +36,26 @@ from pipeline.train.baselines import baseline_report
 from pipeline.train.callbacks import (Checkpointer, EpochLogger, NaNGuard, NonFiniteLoss, SampleWriter, StopRequest,
                                       keep_history_before)
 from pipeline.train.data import batches_per_epoch, training_batches, window_dataset
+from pipeline.train.evaluate import scored_ids, stream_nats
 from pipeline.train.fingerprint import fingerprint
 
 
-def make_optimizer(name: str, learning_rate: float, clipnorm: float) -> keras.optimizers.Optimizer:
-    clip = {"clipnorm": clipnorm} if clipnorm > 0 else {}
+def learning_rate(settings: TrainSettings, total_steps: int):
+    """The learning rate, or its schedule over the run's `total_steps` batches (a Keras built-in, so
+    it is saved and restored with the optimizer in a checkpoint)."""
+    if settings.lr_schedule == "constant":
+        return settings.learning_rate
+    warmup = min(settings.warmup_steps, total_steps - 1)
+    return keras.optimizers.schedules.CosineDecay(
+        0.0 if warmup else settings.learning_rate, decay_steps=max(1, total_steps - warmup),
+        alpha=settings.final_lr_fraction, warmup_target=settings.learning_rate if warmup else None,
+        warmup_steps=warmup)
+
+
+def make_optimizer(settings: TrainSettings, total_steps: int) -> keras.optimizers.Optimizer:
+    clip = {"clipnorm": settings.clipnorm} if settings.clipnorm > 0 else {}
     optimizers = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
-    return optimizers[name](learning_rate, **clip)
+    return optimizers[settings.optimizer](learning_rate(settings, total_steps), **clip)
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
@@ -70,7 +86,7 @@ def compile_model(settings: TrainSettings, vocab_size: int, resume: checkpoint.R
     model = build_model(vocab_size, hidden_units=settings.hidden_units, layers=settings.layers,
                         embedding=settings.embedding, dropout=settings.dropout,
                         all_positions=settings.objective == "all")
-    model.compile(optimizer=make_optimizer(settings.optimizer, settings.learning_rate, settings.clipnorm),
+    model.compile(optimizer=make_optimizer(settings, settings.epochs * batches),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=[keras.metrics.MeanMetricWrapper(last_loss, name="last_loss"),
                            keras.metrics.MeanMetricWrapper(last_accuracy, name="last_accuracy")],
@@ -78,11 +94,32 @@ def compile_model(settings: TrainSettings, vocab_size: int, resume: checkpoint.R
     return model
 
 
-def baselines(corpus_dir: Path, chars: list[str]) -> dict:
-    """Unigram and n-gram nats/char fitted on train.txt and scored on val.txt."""
-    ids = {split: encode((corpus_dir / f"{split}.txt").read_text(encoding="utf-8"), chars, split)
-           for split in ("train", "val")}
-    return baseline_report(ids["train"], ids["val"], len(chars))
+def corpus_ids(corpus_dir: Path, chars: list[str]) -> dict:
+    return {split: encode((corpus_dir / f"{split}.txt").read_text(encoding="utf-8"), chars, split)
+            for split in ("train", "val")}
+
+
+def baselines(ids: dict, chars: list[str]) -> dict:
+    """Unigram and n-gram nats/char fitted on train.txt and scored on exactly the characters of val.txt
+    that `eval/nats_per_char` scores."""
+    return baseline_report(ids["train"], ids["val"], len(chars), scored_from=len(ids["val"]) - len(scored_ids(ids["val"])))
+
+
+class StreamEvaluator:
+    """`eval/nats_per_char`, `eval/bpc` and `eval/perplexity` of a model on the validation ids, reading
+    them in order with its state carried; {} without validation text."""
+
+    def __init__(self, val_ids):
+        self.val_ids, self.stepper = val_ids, None
+
+    def __call__(self, model: keras.Model) -> dict:
+        if len(self.val_ids) < 2:
+            return {}
+        if self.stepper is None:
+            self.stepper = Stepper(model)
+        self.stepper.refresh()
+        nats = stream_nats(self.stepper, self.val_ids)
+        return {"nats_per_char": nats, "bpc": nats / math.log(2), "perplexity": math.exp(min(nats, 700.0))}
 
 
 def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, checkpoints: Path,
@@ -118,9 +155,10 @@ def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, 
                          resume.batches_done)
     predicted = windows["train"] * (settings.section_length if settings.objective == "all" else 1)
     prompt = pick_prompt("", corpus_dir / "val.txt", settings.section_length, settings.seed)
+    ids = corpus_ids(corpus_dir, chars)
     with Live(str(live_dir), dvcyaml=False, save_dvc_exp=False, resume=not resume.fresh) as live:
         live.step = resume.epochs_done  # the checkpoint, not DVCLive's own count, says where the run is
-        callbacks = [*callbacks, guard, EpochLogger(live, predicted),
+        callbacks = [*callbacks, guard, EpochLogger(live, predicted, StreamEvaluator(ids["val"])),
                      SampleWriter(live_dir / "samples", chars, prompt, settings), saver]  # saver last: it may stop
         fit_epochs(model, windows_dir, settings, resume, batches, common,
                    dict(validation_data=val_data, callbacks=callbacks, verbose=verbose), guard)
@@ -128,7 +166,7 @@ def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, 
             raise NonFiniteLoss(f"the training loss became NaN or infinite at {guard.where}. The checkpoint of "
                                 f"epoch {saver.epochs_done} is kept in {checkpoints}/. Lower train.learning_rate "
                                 "or set train.clipnorm, then rerun.")
-        scored = baselines(corpus_dir, chars)  # NaN without validation text: leave those out of the JSON
+        scored = baselines(ids, chars)  # NaN without validation text: leave those out of the JSON
         live.summary["baselines"] = {k: v for k, v in scored.items() if isinstance(v, (int, float)) and v == v}
         live.summary["params"] = model.count_params()
         summary = dict(live.summary)

@@ -1,0 +1,205 @@
+"""Benchmark: validation loss against wall-clock on real text, recipe against recipe, beside nanoGPT.
+
+In:  the bundled `texts/tinyshakespeare.txt` (char-rnn's and nanoGPT's corpus), split as nanoGPT
+     splits it: the first 90% trains, the last 10% validates (the real scrape → clean stages with
+     `scrape.source: text`, `clean.val_fraction: 0.1`, nothing folded or dropped).
+Out: for the article's recipe, the defaults this project had before issue 11, and today's defaults
+     (params.yaml), each trained by the train stage's own code with the same model size and the same
+     training-time budget: the standard measure (`eval/nats_per_char`: every validation character,
+     read in order with the state carried) and nanoGPT's (every position of 64-character blocks,
+     each read from scratch) every `--every` seconds of training; the best n-gram on the same
+     characters; the figures at 3 and 10 minutes; `bench/quality.png`; a 300-character sample of
+     each at temperature 0.5; one JSON line last.
+
+Only training time counts: the evaluations are taken out of the clock. A recipe whose learning-rate
+schedule spans the run is given the number of epochs that fits the budget, from a measured probe.
+Run: `.venv/bin/python bench/quality.py [--budget 600] [--units 256]` on an otherwise idle machine.
+"""
+import argparse
+import json
+import math
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import keras
+
+from common.generate import generate, pick_prompt
+from common.model import Stepper
+from common.settings import TrainSettings, WindowSettings, load_settings
+from common.vocab import encode, load_vocab
+from pipeline.train.evaluate import block_nats, stream_nats
+from pipeline.train.fit import train
+from pipeline.window.write import make_windows
+from pipeline.workspace import dvc, prepare_workspace
+
+PROJECT = Path(__file__).resolve().parent.parent
+MARKS = (180, 600)
+# The recipes as they were: the article's, and this project's defaults before issue 11.
+HISTORIC = {
+    "article": dict(section_length=50, step=10, objective="last", optimizer="sgd", learning_rate=0.01, clipnorm=0.0,
+                    shuffle_buffer=0, batch_size=128, embedding=0, dropout=0.0, lr_schedule="constant",
+                    warmup_steps=0),
+    "old default": dict(section_length=50, step=10, objective="all", optimizer="adam", learning_rate=0.002,
+                        clipnorm=5.0, shuffle_buffer=10_000, batch_size=128, embedding=0, dropout=0.0,
+                        lr_schedule="constant", warmup_steps=0),
+}
+NANOGPT_CPU = {"val_loss": 1.886, "cpu_seconds": 550}  # measured on a 2-core machine like ours (issue 11)
+
+
+class Clock(keras.callbacks.Callback):
+    """Counts training time (batches only), evaluates every `every` seconds of it and at each mark
+    (out of the clock), and stops the run at `budget`."""
+
+    def __init__(self, val_ids, budget: float, every: float, marks=MARKS):
+        super().__init__()
+        self.val_ids, self.budget = val_ids, budget
+        self.checkpoints = sorted({*range(int(every), int(budget) + 1, int(every)), *(m for m in marks if m <= budget)})
+        self.trained, self.curve, self.stepper = 0.0, [], None
+
+    def evaluate(self, marks: list) -> None:
+        self.stepper = self.stepper or Stepper(self.model)
+        self.stepper.refresh()
+        point = {"trained_s": round(self.trained, 1), "val_nats": stream_nats(self.stepper, self.val_ids),
+                 "nanogpt_metric": block_nats(self.stepper, self.val_ids)}
+        self.curve += [{"seconds": mark, **point} for mark in marks]
+        print(f"    {marks[0]:5.0f} s: {point['val_nats']:.4f} nats/char, "
+              f"nanoGPT measure {point['nanogpt_metric']:.4f}", flush=True)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.trained += time.perf_counter() - self.started
+        while self.checkpoints and self.trained >= self.checkpoints[0]:
+            self.evaluate([self.checkpoints.pop(0)])
+        if self.trained >= self.budget:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        # A run that finished inside the budget is, at the later marks, the model it ended with.
+        if self.checkpoints and len(self.val_ids):
+            self.evaluate(self.checkpoints)
+            self.checkpoints = []
+
+
+def corpus(root: Path) -> Path:
+    """Tiny Shakespeare through the real scrape and clean stages, split as nanoGPT splits it."""
+    workspace = prepare_workspace(PROJECT, root / "ws", {"scrape.source": "text", "clean.val_fraction": 0.1,
+                                                         "clean.min_char_count": 0, "clean.ascii": False})
+    dvc(["repro", "clean"], workspace, capture=True)
+    return workspace / "data" / "corpus"
+
+
+def run_recipe(name: str, settings: TrainSettings, step: int, corpus_dir: Path, root: Path, args) -> dict:
+    print(f"{name}: {settings.hidden_units} cells, section_length {settings.section_length}, step {step}, "
+          f"{settings.objective}, {settings.optimizer} {settings.learning_rate}, batch {settings.batch_size}, "
+          f"schedule {settings.lr_schedule}", flush=True)
+    windows = root / name.replace(" ", "_") / "windows"
+    meta = make_windows(corpus_dir, windows, windows.parent / "windows.json",
+                        WindowSettings(settings.section_length, step, "none"), progress=False)
+    if settings.lr_schedule != "constant":  # the schedule spans the run: give it the epochs that fit
+        batches = math.ceil(meta["splits"]["train"]["windows"] / settings.batch_size)
+        settings = replace(settings, epochs=max(1, round(args.budget / (probe_seconds(settings, windows, corpus_dir,
+                                                                                     root) * batches))))
+    else:
+        settings = replace(settings, epochs=10_000)
+    chars = load_vocab(corpus_dir / "vocab.json")
+    val_ids = encode((corpus_dir / "val.txt").read_text(encoding="utf-8"), chars, "val")
+    clock = Clock(val_ids, args.budget, args.every)
+    started = time.perf_counter()
+    summary = train(windows, corpus_dir, windows.parent / "models", windows.parent / "dvclive",
+                    windows.parent / "checkpoints", settings, verbose=0, callbacks=(clock,))
+    stepper = Stepper(keras.models.load_model(windows.parent / "models" / "model.keras"))
+    prompt = pick_prompt("", corpus_dir / "val.txt", settings.section_length, 1)
+    sample = generate(stepper, chars, prompt, length=300, temperature=0.5, seed=1)[0]
+    print(f"  {settings.epochs if settings.lr_schedule != 'constant' else 'budget-bound'} epochs, "
+          f"{time.perf_counter() - started:.0f} s wall-clock with the evaluations", flush=True)
+    return {"curve": clock.curve, "epochs": settings.epochs, "wall_s": round(time.perf_counter() - started),
+            "best_ngram": summary["baselines"]["best_ngram"], "prompt": prompt, "sample": sample}
+
+
+def probe_seconds(settings: TrainSettings, windows: Path, corpus_dir: Path, root: Path) -> float:
+    """Seconds per training batch of `settings`, from a short run of the train stage."""
+    clock = Clock([], budget=1e9, every=1e9, marks=())
+    probe = replace(settings, epochs=1, sample_every=0)
+    times = []
+
+    class Batches(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            times.append(time.perf_counter() - self.started)
+            self.model.stop_training = len(times) >= 25
+
+    train(windows, corpus_dir, root / "probe" / "models", root / "probe" / "dvclive", root / "probe" / "checkpoints",
+          probe, verbose=0, callbacks=(clock, Batches()))
+    return sorted(times[5:])[len(times[5:]) // 2]
+
+
+def at(curve: list, seconds: float, key: str) -> float:
+    return next(point[key] for point in curve if point["seconds"] == seconds)
+
+
+def save_plot(results: dict, best_ngram: float, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(9, 5))
+    for (name, result), color in zip(results.items(), ("tab:gray", "tab:orange", "tab:blue")):
+        minutes = [p["seconds"] / 60 for p in result["curve"]]
+        axes.plot(minutes, [p["val_nats"] for p in result["curve"]], color=color, label=f"{name}: every character")
+        axes.plot(minutes, [p["nanogpt_metric"] for p in result["curve"]], color=color, linestyle="--",
+                  label=f"{name}: nanoGPT's measure")
+    axes.axhline(best_ngram, color="black", linestyle=":", label=f"best n-gram ({best_ngram:.3f})")
+    axes.plot([NANOGPT_CPU["cpu_seconds"] / 2 / 60], [NANOGPT_CPU["val_loss"]], "k*", markersize=10,
+              label="nanoGPT, CPU config, 2000 iterations (1.886; 550 CPU-s on 2 cores)")
+    axes.set_ylim(1.3, 3.8)
+    axes.set_xlabel("training time (minutes, 2 CPU cores)")
+    axes.set_ylabel("validation loss (nats per character)")
+    axes.set_title("tiny Shakespeare, nanoGPT's split")
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=600.0, help="training seconds per recipe (default: 600)")
+    parser.add_argument("--every", type=float, default=30.0, help="seconds of training between evaluations")
+    parser.add_argument("--units", type=int, default=256, help="LSTM cells, the same for every recipe (default: 256)")
+    args = parser.parse_args()
+    marks = [mark for mark in MARKS if mark <= args.budget]
+    project = load_settings(TrainSettings, PROJECT / "params.yaml")
+    project_step = load_settings(WindowSettings, PROJECT / "params.yaml").step
+    recipes = {name: (replace(project, hidden_units=args.units, sample_every=0,
+                              **{k: v for k, v in recipe.items() if k != "step"}), recipe["step"])
+               for name, recipe in HISTORIC.items()}
+    recipes["new default"] = (replace(project, hidden_units=args.units, sample_every=0), project_step)
+    with tempfile.TemporaryDirectory(prefix="bench-quality-") as tmp:
+        corpus_dir = corpus(Path(tmp))
+        results = {name: run_recipe(name, settings, step, corpus_dir, Path(tmp), args)
+                   for name, (settings, step) in recipes.items()}
+    best_ngram = results["new default"]["best_ngram"]
+    plot = Path(__file__).with_name("quality.png")
+    save_plot(results, best_ngram, plot)
+    for name, result in results.items():
+        figures = ", ".join(f"{at(result['curve'], m, 'val_nats'):.4f} at {m // 60:.0f} min" for m in marks)
+        print(f"{name}: {figures}; sample at temperature 0.5:\n{result['prompt']}|{result['sample']}\n")
+    print(f"best n-gram on the same characters: {best_ngram:.4f}; plot: {plot}")
+    line = {"units": args.units, "budget_s": args.budget, "best_ngram": round(best_ngram, 4)}
+    for mark in marks:
+        tag = f"{mark // 60:.0f}min"
+        line[f"val_nats_{tag}"] = round(at(results["new default"]["curve"], mark, "val_nats"), 4)
+        line[f"nanogpt_metric_{tag}"] = round(at(results["new default"]["curve"], mark, "nanogpt_metric"), 4)
+        line[f"article_recipe_{tag}"] = round(at(results["article"]["curve"], mark, "val_nats"), 4)
+        line[f"old_default_{tag}"] = round(at(results["old default"]["curve"], mark, "val_nats"), 4)
+    print(json.dumps(line))
+
+
+if __name__ == "__main__":
+    main()

@@ -14,10 +14,12 @@ import multiprocessing
 import resource
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from train_speed import seconds_per_batch  # bench/ is this script's own folder, first on sys.path
+from common.settings import TrainSettings, load_settings
+from train import PROJECT, throughput  # bench/ is this script's own folder, first on sys.path
 
 CORPUS_CHARS = 2_600_000
 SECTION_LENGTH = 50
@@ -134,8 +136,9 @@ def main() -> None:
               f"{naive_bytes / 1e6:.0f} MB on disk")
 
         reader = reader_batches_per_second(tmp / "windows-1", chars)
-        model = 1 / seconds_per_batch(1024, batches=4, batch_size=128, section_length=SECTION_LENGTH,
-                                      vocab=len(chars))
+        settings = replace(load_settings(TrainSettings, PROJECT / "params.yaml"), hidden_units=1024,
+                           objective="all", batch_size=128, section_length=SECTION_LENGTH, shuffle_buffer=10_000)
+        model = throughput(tmp / "windows-1", chars, settings, batches=4) / (128 * SECTION_LENGTH)
         print(f"reader: {reader:,.0f} batches/s of 128; 1024-cell LSTM trains {model:.2f} batches/s "
               f"-> reader is {reader / model:,.0f}x faster than the model consumes")
 

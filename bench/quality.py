@@ -17,7 +17,6 @@ Run: `.venv/bin/python bench/quality.py [--budget 600] [--units 256]` on an othe
 """
 import argparse
 import json
-import math
 import tempfile
 import time
 from dataclasses import replace
@@ -29,8 +28,9 @@ from common.generate import generate, pick_prompt
 from common.model import Stepper
 from common.settings import TrainSettings, WindowSettings, load_settings
 from common.vocab import encode, load_vocab
-from pipeline.train.evaluate import block_nats, stream_nats
-from pipeline.train.fit import train
+from pipeline.train.data import batches_per_epoch
+from pipeline.train.evaluate import block_nats
+from pipeline.train.fit import StreamEvaluator, train
 from pipeline.window.write import make_windows
 from pipeline.workspace import dvc, prepare_workspace
 
@@ -56,13 +56,12 @@ class Clock(keras.callbacks.Callback):
         super().__init__()
         self.val_ids, self.budget = val_ids, budget
         self.checkpoints = sorted({*range(int(every), int(budget) + 1, int(every)), *(m for m in marks if m <= budget)})
-        self.trained, self.curve, self.stepper = 0.0, [], None
+        self.trained, self.curve, self.evaluator = 0.0, [], StreamEvaluator(val_ids)
 
     def evaluate(self, marks: list) -> None:
-        self.stepper = self.stepper or Stepper(self.model)
-        self.stepper.refresh()
-        point = {"trained_s": round(self.trained, 1), "val_nats": stream_nats(self.stepper, self.val_ids),
-                 "nanogpt_metric": block_nats(self.stepper, self.val_ids)}
+        val_nats = self.evaluator(self.model)["nats_per_char"]  # the train stage's own measure
+        point = {"trained_s": round(self.trained, 1), "val_nats": val_nats,
+                 "nanogpt_metric": block_nats(self.evaluator.stepper, self.val_ids)}
         self.curve += [{"seconds": mark, **point} for mark in marks]
         print(f"    {marks[0]:5.0f} s: {point['val_nats']:.4f} nats/char, "
               f"nanoGPT measure {point['nanogpt_metric']:.4f}", flush=True)
@@ -100,7 +99,7 @@ def run_recipe(name: str, settings: TrainSettings, step: int, corpus_dir: Path, 
     meta = make_windows(corpus_dir, windows, windows.parent / "windows.json",
                         WindowSettings(settings.section_length, step, "none"), progress=False)
     if settings.lr_schedule != "constant":  # the schedule spans the run: give it the epochs that fit
-        batches = math.ceil(meta["splits"]["train"]["windows"] / settings.batch_size)
+        batches = batches_per_epoch(meta["splits"]["train"]["windows"], settings.batch_size)
         settings = replace(settings, epochs=max(1, round(args.budget / (probe_seconds(settings, windows, corpus_dir,
                                                                                      root) * batches))))
     else:
@@ -122,7 +121,6 @@ def run_recipe(name: str, settings: TrainSettings, step: int, corpus_dir: Path, 
 
 def probe_seconds(settings: TrainSettings, windows: Path, corpus_dir: Path, root: Path) -> float:
     """Seconds per training batch of `settings`, from a short run of the train stage."""
-    clock = Clock([], budget=1e9, every=1e9, marks=())
     probe = replace(settings, epochs=1, sample_every=0)
     times = []
 
@@ -135,7 +133,7 @@ def probe_seconds(settings: TrainSettings, windows: Path, corpus_dir: Path, root
             self.model.stop_training = len(times) >= 25
 
     train(windows, corpus_dir, root / "probe" / "models", root / "probe" / "dvclive", root / "probe" / "checkpoints",
-          probe, verbose=0, callbacks=(clock, Batches()))
+          probe, verbose=0, callbacks=(Batches(),))
     return sorted(times[5:])[len(times[5:]) // 2]
 
 

@@ -6,7 +6,7 @@ Out: a separate git + DVC repository (by default `demo/`, ignored by the project
      holding a copy of the code and the overridden `params.yaml`, where `dvc repro` runs. The
      user's own `params.yaml` and the full pipeline's outputs are never touched.
 
-After the run the workspace is committed, so `dvc exp run -S train.step=10` followed by
+After the run the workspace is committed, so `dvc exp run -S train.step=25` followed by
 `dvc metrics diff` inside it shows what the experiment changed.
 """
 from __future__ import annotations

@@ -51,5 +51,6 @@ def main(argv=None) -> None:
               f"character, read in order; baselines on the same characters: unigram {baselines['unigram']:.4f}, "
               f"best n-gram {baselines['best_ngram']:.4f}")
 
+
 if __name__ == "__main__":
     main()

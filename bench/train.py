@@ -5,11 +5,15 @@ In:  nothing but the bundled sample site: a temporary DVC workspace runs scrape 
      train stage's own model (`compile_model`) on those windows, with params.yaml's recipe.
 Out: human-readable lines and one JSON line last: the float32 matmul peak measured in the same run,
      and for each model size (`--units`, default 256 and 1024) predicted characters per second,
-     GFLOP/s and their share of the peak.
+     GFLOP/s and their share of the peak, and the share its recurrent matmuls alone reach (the ceiling).
 
 The arithmetic counted is the model's own: per predicted character, the LSTM's input and recurrent
 matmuls (its input is the embedding, or the one-hot vector) and the output layer, forward and
 backward (taken as 3x forward). The peak is a 2048x2048 float32 matmul, the best case for this CPU.
+The ceiling is what this CPU does with
+the LSTM's own step shapes: the forward [batch, units] x [units, 4 units] matmul and the backward
+[batch, 4 units] x [4 units, units] one, chained in sequence as the recurrence forces; no LSTM training
+step at that batch size can beat it by much, since those matmuls are two thirds of its arithmetic.
 Validation loss against time is `bench/quality.py`.
 Run: `.venv/bin/python bench/train.py [--units 256 1024] [--batches 20]` on an otherwise idle machine.
 """
@@ -52,6 +56,28 @@ def matmul_peak_gflops(size: int = 2048, repeats: int = 20) -> float:
     return 2 * size ** 3 * repeats / best / 1e9
 
 
+def recurrent_ceiling_gflops(batch: int, units: int, steps: int = 50, repeats: int = 5) -> float:
+    """GFLOP/s of `steps` chained pairs of an LSTM step's forward and backward recurrent matmuls."""
+    h = tf.random.normal([batch, units])
+    forward = tf.random.normal([units, 4 * units], stddev=units ** -0.5)
+    backward = tf.random.normal([4 * units, units], stddev=(4 * units) ** -0.5)
+
+    @tf.function
+    def run(h):
+        for _ in range(steps):
+            h = tf.matmul(tf.matmul(h, forward), backward)
+        return tf.reduce_sum(h)
+
+    run(h)
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            run(h).numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * 2 * batch * units * 4 * units * steps * repeats / best / 1e9
+
+
 def train_flops_per_char(settings: TrainSettings, vocab: int) -> float:
     """Forward + backward arithmetic per predicted character (objective `all`)."""
     inputs = settings.embedding or vocab
@@ -92,10 +118,13 @@ def main() -> None:
             settings = replace(project, hidden_units=units, objective="all")
             rate = throughput(workspace / "data/windows", chars, settings, args.batches)
             gflops = train_flops_per_char(settings, len(chars)) * rate / 1e9
-            results[units] = {"chars_per_s": round(rate), "gflops": round(gflops, 1), "share": round(gflops / peak, 3)}
+            ceiling = recurrent_ceiling_gflops(settings.batch_size, units)
+            results[units] = {"chars_per_s": round(rate), "gflops": round(gflops, 1), "share": round(gflops / peak, 3),
+                              "ceiling_share": round(ceiling / peak, 3)}
             print(f"{units} cells (section_length {settings.section_length}, step {step}, batch "
                   f"{settings.batch_size}, embedding {settings.embedding}): {rate:,.0f} predicted chars/s, "
-                  f"{gflops:.1f} GFLOP/s = {gflops / peak:.0%} of the peak", flush=True)
+                  f"{gflops:.1f} GFLOP/s = {gflops / peak:.0%} of the peak; its recurrent matmuls alone: "
+                  f"{ceiling:.1f} GFLOP/s = {ceiling / peak:.0%}", flush=True)
     line = {"matmul_peak_gflops": round(peak, 1)}
     for units, result in results.items():
         line.update({f"{key}_{units}": value for key, value in result.items()})

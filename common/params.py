@@ -5,12 +5,14 @@ Out: the nested dict of params, after every key has been checked against `SCHEMA
      settings object of each stage is built from it by `common/settings.py`.
 
 `SCHEMA` says what each key must be; the values themselves, defaults included, are written only in
-params.yaml. A key that is unknown (a typo), missing, of the wrong type or out of range raises
-`ParamsError` naming the dotted key, before any stage does any work.
+params.yaml. A key that is unknown (a typo), missing, of the wrong type (named: "the string '8'"), not finite
+(`.nan`, `.inf`) or out of range raises `ParamsError` naming the dotted key, before any stage does any
+work: the pipeline's first stage, `check`, runs this on the whole file whenever it changes.
 """
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -135,6 +137,46 @@ def _flatten(tree, prefix=""):
             yield dotted, value
 
 
+_KINDS = {bool: "true or false", int: "a whole number", str: "a string", list: "a list", dict: "a mapping"}
+
+
+def _kind(types) -> str:
+    """What a value of `types` is called in a message: `NUMBER` is 'a number'."""
+    if types == NUMBER:
+        return "a number"
+    return _KINDS.get(types, types.__name__) if isinstance(types, type) else " or ".join(map(_kind, types))
+
+
+def _described(value) -> str:
+    """A value as a message names it, its YAML type included: "the string '8'", "the number 2.5"."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (true/false)"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    return f"{_kind(type(value))} {value!r}" if type(value) in _KINDS else repr(value)
+
+
+def _is(value, types) -> bool:
+    """isinstance, but a YAML true/false is not a number."""
+    return isinstance(value, types) and (not isinstance(value, bool) or types is bool)
+
+
+def _expected(rule: Key) -> str:
+    """What the key must be, type first: 'a whole number > 0', 'a non-empty list of ...'."""
+    if not rule.meaning or rule.types is str:
+        return rule.meaning or _kind(rule.types)
+    return rule.meaning if rule.meaning.startswith(("a ", "an ")) else f"{_kind(rule.types)} {rule.meaning}"
+
+
+def _finite(value) -> bool:
+    """No nan or inf anywhere in a value: YAML reads `.nan` and `.inf` as floats, and no knob means them."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return all(map(_finite, value)) if isinstance(value, list) else True
+
+
 def check_params(params: dict, source: str = "params.yaml") -> dict:
     """Raise ParamsError for the first problem found in `params`; return `params` unchanged."""
     if not isinstance(params, dict):
@@ -150,10 +192,15 @@ def check_params(params: dict, source: str = "params.yaml") -> dict:
         if key not in seen:
             raise ParamsError(f"{source}: missing key '{key}'. Add it back (see README.md, params reference).")
         value = seen[key]
-        wrong_type = not isinstance(value, rule.types) or (isinstance(value, bool) and rule.types is not bool)
-        if wrong_type or (rule.check is not None and not rule.check(value)):
-            expected = rule.meaning or (rule.types.__name__ if isinstance(rule.types, type) else "a number")
-            raise ParamsError(f"{source}: '{key}' is {value!r}; it must be {expected}.")
+        if not _is(value, rule.types):
+            unquoted = isinstance(value, str) and _is(yaml.safe_load(value), rule.types)
+            raise ParamsError(f"{source}: '{key}' is {_described(value)}; it must be {_expected(rule)}."
+                              + (" Remove the quotes." if unquoted else ""))
+        if not _finite(value):
+            raise ParamsError(f"{source}: '{key}' is {value!r}; it must be {_expected(rule)}, and finite "
+                              "(.nan and .inf are not values of any knob).")
+        if rule.check is not None and not rule.check(value):
+            raise ParamsError(f"{source}: '{key}' is {value!r}; it must be {rule.meaning or _kind(rule.types)}.")
     return params
 
 

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from common.arguments import number
+
 
 ESCAPES = {"n": "\n", "t": "\t", "\\": "\\"}
 
@@ -80,11 +82,11 @@ def main(argv=None) -> None:
     gen.add_argument("--prime", default="\n", help="text to start from; with --escapes, \\n is a newline (default: a newline)")
     gen.add_argument("--escapes", action=argparse.BooleanOptionalAction, default=True,
                      help="interpret backslash escapes such as \\n in --prime (default: on)")
-    gen.add_argument("--temperature", type=float, default=0.5, help="0 = greedy; higher = more surprising (default: 0.5)")
-    gen.add_argument("--top-k", type=int, default=0,
+    gen.add_argument("--temperature", type=number(float), default=0.5, help="0 = greedy; higher = more surprising (default: 0.5)")
+    gen.add_argument("--top-k", type=number(int), default=0,
                      help="sample only among the k most likely characters; 0 = all (default: 0)")
-    gen.add_argument("--length", type=int, default=500, help="characters to generate (default: 500)")
-    gen.add_argument("--num", type=int, default=1, help="independent samples, generated as one batch (default: 1)")
+    gen.add_argument("--length", type=number(int, above=True), default=500, help="characters to generate (default: 500)")
+    gen.add_argument("--num", type=number(int, above=True), default=1, help="independent samples, generated as one batch (default: 1)")
     gen.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same text (default: 0)")
     gen.set_defaults(func=generate_command)
 

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from common.arguments import number
 from common.params import params_file_here
 from common.settings import ScrapeSettings, load_settings
 from scrapers.crawlers import CRAWLERS
@@ -35,15 +36,6 @@ def default_base_url(site: str, settings: ScrapeSettings) -> str:
 
 def start_url(site: str, base_url: str) -> str:
     return livesinabox.index_url(base_url) if site == "livesinabox" else base_url
-
-
-def _at_least_zero(kind):
-    def parse(text: str):
-        value = kind(text)
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-        return value
-    return parse
 
 
 def _http_url(text: str) -> str:
@@ -77,9 +69,9 @@ def build_parser(settings: ScrapeSettings, source: Path) -> argparse.ArgumentPar
                              f"A run with --base-url contacts no other host (default: {bases})")
     parser.add_argument("--out", metavar="DIR", type=Path, default=DEFAULT_OUT,
                         help="pages, manifest and episode list go to DIR/SITE/ (default: %(default)s)")
-    parser.add_argument("--limit", metavar="N", type=_at_least_zero(int), default=settings.limit,
+    parser.add_argument("--limit", metavar="N", type=number(int), default=settings.limit,
                         help="at most N episodes; 0 means all of them (default: %(default)s)")
-    parser.add_argument("--delay", metavar="SECONDS", type=_at_least_zero(float), default=settings.delay,
+    parser.add_argument("--delay", metavar="SECONDS", type=number(float), default=settings.delay,
                         help="seconds between two requests to the same host, plus up to 50%% jitter "
                              "(default: %(default)s)")
     parser.add_argument("--params", metavar="FILE", type=Path, default=source,

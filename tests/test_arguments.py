@@ -1,0 +1,24 @@
+"""Command-line numbers are checked as argparse reads them: in a real process, with argparse's exit 2.
+
+Before: `python -m scrapers --delay nan` ran with no delay, `--delay inf` ended in an OverflowError
+traceback, and `scriptlm generate --temperature -1` was refused only after loading the model."""
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize("command, message", [
+    (["-m", "scrapers", "--base-url", "http://127.0.0.1:9/", "--delay", "nan", "--limit", "1"], "--delay: must be a finite number, got nan"),
+    (["-m", "scrapers", "--base-url", "http://127.0.0.1:9/", "--delay", "inf"], "--delay: must be a finite number, got inf"),
+    (["-m", "scrapers", "--limit", "-1"], "--limit: must be >= 0, got -1"),
+    (["-m", "pipeline.cli", "generate", "--model", "no-such-dir", "--temperature", "-1"],
+     "--temperature: must be >= 0, got -1"),
+    (["-m", "pipeline.cli", "generate", "--model", "no-such-dir", "--length", "0"], "--length: must be > 0, got 0"),
+    (["-m", "pipeline.cli", "generate", "--model", "no-such-dir", "--num", "two"], "--num: not a whole number: 'two'"),
+])
+def test_bad_numbers_are_refused_before_any_work(tmp_path, command, message):
+    done = subprocess.run([sys.executable, *command], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr and list(tmp_path.iterdir()) == []

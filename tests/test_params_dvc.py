@@ -1,0 +1,71 @@
+"""A bad params.yaml stops `dvc repro` and `dvc exp run` before anything is deleted, through real DVC.
+
+Before the `check` stage, a typo key added beside the real one was never reported ("up to date"), and a
+bad value was caught only by the stage that reads it, after DVC had deleted that stage's outputs."""
+import subprocess
+import sys
+
+import pytest
+
+from pipeline.workspace import commit_all, dvc, dvc_env, prepare_workspace
+from tests.test_dvc_deps import TINY
+
+OUTPUTS = ["data/windows/meta.json", "metrics/windows.json", "models/model.keras", "data/samples",
+           "dvclive/metrics.json"]
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory, project_root):
+    dest = prepare_workspace(project_root, tmp_path_factory.mktemp("params") / "ws", TINY)
+    dvc(["repro"], dest, capture=True)
+    commit_all(dest, "good run")
+    return dest
+
+
+def repro_fails(workspace, *args) -> str:
+    done = subprocess.run([sys.executable, "-m", "dvc", *(args or ["repro"])], cwd=workspace,
+                          capture_output=True, text=True, env=dvc_env())
+    assert done.returncode != 0, done.stdout
+    return done.stdout + done.stderr
+
+
+def edited(workspace, old: str, new: str):
+    path = workspace / "params.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture
+def restore(workspace):
+    yield
+    subprocess.run(["git", "checkout", "--", "params.yaml", "dvc.lock"], cwd=workspace, check=True)
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("  dropout: 0.2\n", "  dropout: 0.2\n  dropuot: 0.2\n", "unknown key 'train.dropuot'"),   # typo beside the key
+    ("  learning_rate: 0.005\n", "  learning_rate: .inf\n", "'train.learning_rate' is inf"),
+    ("  step: 50\n", "  step: '8'\n", "'train.step' is the string '8'"),                       # a window param
+])
+def test_a_bad_params_file_stops_dvc_before_any_output_is_deleted(workspace, restore, old, new, message):
+    edited(workspace, old, new)
+    out = repro_fails(workspace)
+    assert message in out and "check:" in out
+    for output in OUTPUTS:
+        assert (workspace / output).exists(), output
+
+
+def test_exp_run_with_a_new_typo_key_is_refused(workspace, restore):
+    out = repro_fails(workspace, "exp", "run", "-S", "+train.dropuot=0.2")
+    assert "unknown key 'train.dropuot'" in out
+    for output in OUTPUTS:
+        assert (workspace / output).exists(), output
+
+
+def test_the_check_reruns_only_what_reads_the_changed_key(workspace, restore):
+    """Fails if the check's output changed with params.yaml: every stage would rerun on any edit."""
+    edited(workspace, "  length: ", "  length: 12 #")   # sample.length
+    out = dvc(["repro"], workspace, capture=True).stdout
+    assert "Running stage 'check'" in out and "Running stage 'sample'" in out
+    for stage in ("scrape", "clean", "window", "train"):
+        assert f"Running stage '{stage}'" not in out, stage

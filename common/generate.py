@@ -14,7 +14,6 @@ greedy (argmax).
 """
 from __future__ import annotations
 
-import json
 import random
 import weakref
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from common.model import Stepper
+from common.vocab import VocabError, load_vocab
 
 
 class SampleError(ValueError):
@@ -37,8 +37,17 @@ def load_generator(model_dir: Path) -> tuple[Stepper, list[str]]:
     for path in (model_path, vocab_path):
         if not path.exists():
             raise SampleError(f"{path}: not found. Train a model first (`dvc repro train`).")
-    chars = json.loads(vocab_path.read_text(encoding="utf-8"))["chars"]
-    model = keras.models.load_model(model_path)
+    try:
+        chars = load_vocab(vocab_path)
+    except VocabError as error:
+        raise SampleError(f"{error.args[0].split('. Run')[0]}. It should be the one saved with the model: "
+                          "rerun `dvc repro train`, or `dvc checkout models` to restore the cached one.") from None
+    try:
+        model = keras.models.load_model(model_path)
+    except Exception as error:  # Keras says "File not found" of a truncated zip, BadZipFile of a flipped byte
+        reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:200]
+        raise SampleError(f"{model_path}: not a readable Keras model, truncated or corrupt ({reason}). "
+                          "Rerun `dvc repro train`, or `dvc checkout models` to restore the cached one.") from None
     if model.output_shape[-1] != len(chars):
         raise SampleError(f"{vocab_path}: {len(chars)} symbols, but {model_path} predicts "
                           f"{model.output_shape[-1]}; the vocabulary does not belong to this model.")

@@ -76,6 +76,9 @@ def read_meta(windows_dir: Path, *, section_length: int, chars: list[str]) -> di
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise WindowError(f"{path}: cannot read the window metadata ({error}). Run `dvc repro window`.") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("splits"), dict):
+        raise WindowError(f"{path}: not the window metadata this project writes (no 'splits'). "
+                          "Run `dvc repro -f window`.")
     if meta.get("section_length") != section_length:
         raise WindowError(f"{path}: windows have section_length {meta.get('section_length')}, "
                           f"but {section_length} was asked for. Run `dvc repro window`.")

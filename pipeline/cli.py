@@ -26,8 +26,6 @@ def generate_command(args) -> None:
     from common.generate import SampleError, encode_prompt, generate, load_generator
 
     try:
-        if args.length <= 0 or args.num <= 0:
-            raise SampleError("--length and --num must be at least 1")
         stepper, chars = load_generator(args.model)
         prompt = unescape(args.prime) if args.escapes else args.prime
         encode_prompt(prompt, chars)  # refuse a bad prompt before printing any of it

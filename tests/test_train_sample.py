@@ -1,4 +1,8 @@
 """Generation: the carried-state generator matches the full model, and sampling behaves."""
+import shutil
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -7,6 +11,7 @@ from common.model import Stepper, build_model
 from common.settings import SampleSettings
 from common.generate import SampleError, generate, load_generator
 from pipeline.sample.samples import write_samples
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
@@ -96,3 +101,48 @@ def test_top_k_one_is_greedy_and_top_k_limits_the_choices(trained):
     assert len(set(narrow)) < len(set(wide))
     with pytest.raises(SampleError, match="top_k must be >= 0"):
         generate(stepper, chars, "MILO", length=5, temperature=1.0, top_k=-1)
+
+
+
+def corrupt(path, how: str) -> None:
+    data = path.read_bytes()
+    if how == "empty":
+        path.write_bytes(b"")
+    elif how == "truncated":
+        path.write_bytes(data[:len(data) // 2])
+    elif how == "flipped":   # one byte of the zip's central directory, near the end
+        path.write_bytes(data[:-30] + bytes([data[-30] ^ 0xFF]) + data[-29:])
+    else:
+        path.write_text(how)
+
+
+def corrupted_copy(trained, tmp_path, name, how):
+    models = tmp_path / "models"
+    shutil.copytree(trained[0] / "models", models)
+    corrupt(models / name, how)
+    return models
+
+
+@pytest.mark.parametrize("name, how", [("model.keras", "empty"), ("model.keras", "truncated"),
+                                       ("model.keras", "flipped"), ("vocab.json", "{not json"),
+                                       ("vocab.json", '{"symbols": []}')])
+def test_a_corrupt_model_or_vocab_is_named(trained, tmp_path, name, how):
+    """Before: 'File not found ... accessible .keras zip' of a file that exists, or a raw
+    BadZipFile / JSONDecodeError / KeyError."""
+    models = corrupted_copy(trained, tmp_path, name, how)
+    with pytest.raises(SampleError, match=rf"{name}: .*(truncated or corrupt|not a readable vocab).*dvc repro train"):
+        load_generator(models)
+
+
+@pytest.mark.parametrize("name, how, command", [
+    ("model.keras", "truncated", ["-m", "pipeline.cli", "generate", "--model", "{models}"]),
+    ("vocab.json", "{not json", ["-m", "pipeline.sample", "{models}", "{val}", "{out}"]),
+])
+def test_generate_and_the_sample_stage_print_that_message_not_a_traceback(trained, tmp_path, project_root,
+                                                                          name, how, command):
+    models = corrupted_copy(trained, tmp_path, name, how)
+    paths = {"models": models, "val": trained[0] / "corpus" / "val.txt", "out": tmp_path / "out"}
+    done = subprocess.run([sys.executable, *(part.format(**paths) for part in command)], cwd=project_root,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert f"{models / name}:" in done.stderr and not paths["out"].exists()

@@ -88,6 +88,16 @@ def test_reader_refuses_other_section_length_and_vocab(tmp_path):
         window_dataset(tmp_path / "w", "train", section_length=20, chars=chars + ["~"], batch_size=4)
 
 
+@pytest.mark.parametrize("garbage", ["[]", '{"section_length": 20}'])
+def test_reader_names_a_meta_json_of_another_shape(tmp_path, garbage):
+    """Before: AttributeError ('list' has no 'get') or KeyError 'splits', not a message."""
+    write_corpus(tmp_path / "corpus")
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "meta.json").write_text(garbage)
+    with pytest.raises(WindowError, match=r"meta.json: not the window metadata.*dvc repro -f window"):
+        window_dataset(tmp_path / "w", "train", section_length=20, chars=["a"], batch_size=4)
+
+
 def test_reader_names_a_truncated_shard(tmp_path):
     chars = write_corpus(tmp_path / "corpus")
     meta = make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", WindowSettings(20, 3, "none"),

@@ -21,7 +21,8 @@ import yaml
 
 from common.params import check_params
 
-PROJECT_PATHS = ["common", "pipeline", "scrapers", "sample_site", "texts", "dvc.yaml", "params.yaml", ".dvcignore"]
+PROJECT_PATHS = ["common", "pipeline", "scrapers", "sample_site", "texts", "dvc.yaml", "params.yaml", ".dvcignore",
+                 ".dvc/plots.html"]
 # Copied only into a new workspace: DVC adds its outputs to these, and they must stay there.
 FIRST_TIME_PATHS = [".gitignore", ".dvc/config", ".dvc/.gitignore"]
 

@@ -1,5 +1,6 @@
 """End to end: real `dvc repro` and `dvc exp run` in a temporary git repo, on the bundled sample site."""
 import json
+import re
 import socket
 import subprocess
 
@@ -75,6 +76,16 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_plots_html_renders_offline(workspace, tmp_path):
+    """Fails if `dvc plots show` (and so `plots diff` and the demo's page) goes back to DVC's own page,
+    which loads Vega from a CDN and is blank offline."""
+    dvc(["plots", "show", "-o", str(tmp_path / "plots")], workspace, capture=True)
+    page = (tmp_path / "plots" / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r"<script[^>]*\bsrc\s*=", page, re.I) == []          # nothing fetched
+    assert "window.vegaEmbed=" in page.replace(" ", "")                   # Vega-Embed is inlined
+    assert page.count("vegaEmbed('#") == 3                                # the three plots of dvc.yaml
 
 
 @pytest.mark.parametrize("edit, message", [

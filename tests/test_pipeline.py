@@ -3,11 +3,12 @@ import json
 import re
 import socket
 import subprocess
+import sys
 
 import pytest
 import yaml
 
-from pipeline.workspace import commit_all, dvc, prepare_workspace
+from pipeline.workspace import commit_all, dvc, dvc_env, prepare_workspace
 
 TINY = {
     "scrape.source": "sample",
@@ -70,6 +71,21 @@ def test_exp_run_on_a_cleaning_param_shows_in_the_corpus_stats(workspace):
     stats = diff["data/corpus/stats.json"]
     assert stats["episodes.val"]["new"] > stats["episodes.val"]["old"]
     assert stats["episodes.train"]["new"] < stats["episodes.train"]["old"]
+
+
+def test_readme_exp_show_is_readable_in_100_columns(workspace, project_root):
+    """Fails if the README's command drifts from dvc.yaml's names (a column silently missing) or its
+    table no longer fits: DVC then elides columns with '…'. Runs after the experiments above."""
+    readme = (project_root / "README.md").read_text()
+    command = re.search(r"^dvc exp show --no-pager --drop '\.\*' --keep '([^']+)'$", readme, re.M)
+    done = subprocess.run([sys.executable, "-m", "dvc", "exp", "show", "--no-pager", "--drop", ".*",
+                           "--keep", command.group(1)], cwd=workspace, capture_output=True, text=True,
+                          check=True, env=dict(dvc_env(), COLUMNS="100"))
+    lines = done.stdout.splitlines()
+    assert "…" not in done.stdout and max(map(len, lines)) <= 100, done.stdout
+    assert lines[1].split() == ["Experiment", "eval.nats_per_char", "train.epochs",
+                                "train.hidden_units", "train.step"]
+    assert len(lines) >= 3 + 2 + 2   # rules and header, workspace and HEAD, the two experiments
 
 
 def closed_port() -> int:

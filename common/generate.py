@@ -36,7 +36,8 @@ def load_generator(model_dir: Path) -> tuple[Stepper, list[str]]:
     model_path, vocab_path = model_dir / "model.keras", model_dir / "vocab.json"
     for path in (model_path, vocab_path):
         if not path.exists():
-            raise SampleError(f"{path}: not found. Train a model first (`dvc repro train`).")
+            raise SampleError(f"{path}: not found. Train a model first: `make demo` writes demo/models, "
+                              "`dvc repro` writes models/.")
     try:
         chars = load_vocab(vocab_path)
     except VocabError as error:

@@ -57,17 +57,23 @@ def demo_command(args) -> None:
 
 
 def serve_command(args) -> None:
+    from scrapers.http import ScrapeError
     from scrapers.sample_site import serve_sample_site
 
-    with serve_sample_site(args.root) as urls:
-        for site, url in urls.items():
-            print(f"{site}: {url}")
-        print("Ctrl-C to stop.")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+    try:
+        with serve_sample_site(args.root, port=args.port) as urls:
+            for site, url in urls.items():
+                base = f"{url}/friends" if site == "livesinabox" else url  # the folder of scripts.shtml
+                print(f"{site}: {base}/   scrape it: python -m scrapers {site} --base-url {base} --out /tmp/raw "
+                      "--delay 0", flush=True)
+            print("Ctrl-C to stop.", flush=True)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+    except ScrapeError as error:
+        sys.exit(f"serve-sample: {error}")
 
 
 def main(argv=None) -> None:
@@ -97,6 +103,8 @@ def main(argv=None) -> None:
 
     serve = commands.add_parser("serve-sample", help="serve the bundled sample site on 127.0.0.1 to browse it")
     serve.add_argument("--root", default="sample_site", help="sample site directory (default: sample_site)")
+    serve.add_argument("--port", type=number(int), default=0,
+                       help="serve IMSDb on this port and livesinabox on the next; 0: free ports (default: 0)")
     serve.set_defaults(func=serve_command)
 
     args = parser.parse_args(argv)

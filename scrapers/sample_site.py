@@ -2,7 +2,7 @@
 
 In: the sample site root (`sample_site/`, holding one document root per site, see docs/contracts.md).
 Out: a context manager yielding `{site: base URL}`, e.g. {"imsdb": "http://127.0.0.1:40123", ...};
-each site has its own `ThreadingHTTPServer` on an ephemeral 127.0.0.1 port (so root-relative links
+each site has its own `ThreadingHTTPServer` on an ephemeral 127.0.0.1 port (or given ones) (so root-relative links
 resolve as on the real hosts), in a daemon thread, silent, shut down when the block ends.
 For livesinabox the page to scrape is `<base>/friends/scripts.shtml`. `serve_directory` serves
 any one directory the same way (the tests serve their fixture sites with it).
@@ -32,9 +32,13 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve_directory(root: str | Path, handler=QuietHandler) -> Iterator[str]:
-    """Serve one directory on 127.0.0.1 at an ephemeral port; yield its base URL (no trailing /)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
+def serve_directory(root: str | Path, handler=QuietHandler, port: int = 0) -> Iterator[str]:
+    """Serve one directory on 127.0.0.1 at `port` (0: an ephemeral one); yield its base URL (no trailing /)."""
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", port), partial(handler, directory=str(root)))
+    except OSError as error:
+        raise ScrapeError(f"cannot serve {root} on 127.0.0.1:{port} ({error.strerror}); "
+                          "choose another port, or leave it out for a free one.") from None
     server.daemon_threads = True
     # A short poll interval makes shutdown() return quickly instead of after up to half a second.
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -49,12 +53,14 @@ def serve_directory(root: str | Path, handler=QuietHandler) -> Iterator[str]:
 
 
 @contextmanager
-def serve_sample_site(root: str | Path = "sample_site", sites=SITES) -> Iterator[dict[str, str]]:
-    """Serve `<root>/<site>/` for each site; yield {site: base URL}."""
+def serve_sample_site(root: str | Path = "sample_site", sites=SITES, port: int = 0) -> Iterator[dict[str, str]]:
+    """Serve `<root>/<site>/` for each site; yield {site: base URL}. With a `port`, the sites are on
+    `port`, `port + 1`, ... in the order of `sites`; without, each on a free port."""
     root = Path(root)
     missing = [site for site in sites if not (root / site).is_dir()]
     if missing:
         raise ScrapeError(f"no sample site at {root / missing[0]}; "
                           f"write it with `python {root / 'generate.py'}`.")
     with ExitStack() as servers:
-        yield {site: servers.enter_context(serve_directory(root / site)) for site in sites}
+        yield {site: servers.enter_context(serve_directory(root / site, port=port + i if port else 0))
+               for i, site in enumerate(sites)}

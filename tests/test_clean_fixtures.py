@@ -115,4 +115,4 @@ def test_page_option_is_documented_and_misuse_is_refused(tmp_path, monkeypatch, 
     assert "empty.html: no script text found" in capsys.readouterr().err
     (tmp_path / "params.yaml").write_text(PROJECT_PARAMS.replace("ascii: true", "ascii: maybe"))
     assert clean_stage.main(["--page", str(PAGES[0]), "--site", site_of(PAGES[0])]) == 1
-    assert "'clean.ascii' is 'maybe'" in capsys.readouterr().err
+    assert "'clean.ascii' is the string 'maybe'" in capsys.readouterr().err

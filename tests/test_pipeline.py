@@ -33,7 +33,7 @@ def workspace(tmp_path_factory, project_root):
 
 def test_repro_runs_every_stage_and_writes_every_output(workspace):
     lock = yaml.safe_load((workspace / "dvc.lock").read_text())
-    assert list(lock["stages"]) == STAGES
+    assert list(lock["stages"]) == ["check", *STAGES]
     episodes = json.loads((workspace / "data/raw/sample/imsdb/episodes.json").read_text())
     assert len(episodes) == 3
     assert (workspace / "data/corpus/train.txt").stat().st_size > 0

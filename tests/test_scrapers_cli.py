@@ -128,7 +128,7 @@ def test_an_unreachable_base_url_fails_fast_with_a_hint(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["livesinabox", "--delay", "-1"], "must be >= 0"),
-    (["livesinabox", "--limit", "x"], "invalid"),
+    (["livesinabox", "--limit", "x"], "--limit: not a whole number: 'x'"),
     (["livesinabox", "--base-url", "ftp://example.invalid/"], "not an http(s) URL"),
     (["netflix"], "invalid choice"),
 ])

@@ -84,9 +84,10 @@ def build_parser(settings: ScrapeSettings, source: Path) -> argparse.ArgumentPar
                              "(default: %(default)s)")
     parser.add_argument("--params", metavar="FILE", type=Path, default=source,
                         help="the params file to read the scrape settings from (default: %(default)s)")
-    parser.add_argument("--refresh", action="store_true",
-                        help="fetch again the pages already stored; each is replaced only by a complete "
-                             "new copy, and a failed refresh keeps the old one (default: off)")
+    parser.add_argument("--refresh", action="store_true", default=settings.refresh,
+                        help="fetch again the pages already stored; each is replaced only by a usable "
+                             "new copy, and a failed refresh keeps the old one; scrape.refresh sets the "
+                             f"default (default: {'on' if settings.refresh else 'off'})")
     return parser
 
 

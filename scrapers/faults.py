@@ -55,9 +55,13 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 def _socket_of(response: requests.Response) -> socket.socket | None:
-    # urllib3 2.x keeps the connection of a streamed response; older versions hide it elsewhere.
-    connection = getattr(response.raw, "_connection", None) or getattr(response.raw, "connection", None)
-    return getattr(connection, "sock", None)
+    # http.client forgets the connection's socket once the response says "Connection: close" (the
+    # response then owns it, through its file object), so look there first.
+    file = getattr(getattr(response.raw, "_fp", None), "fp", None)
+    sock = getattr(getattr(file, "raw", None), "_sock", None)
+    if sock is None:
+        sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
+    return sock
 
 
 class Deadline:

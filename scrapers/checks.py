@@ -28,7 +28,10 @@ def page_problem(content: bytes, check: Check | None = None) -> str | None:
     """Why `content` is not a usable page (None when it is): empty, or failing `check`."""
     if not content.strip():
         return "empty page"
-    return check(content) if check is not None else None
+    try:
+        return check(content) if check is not None else None
+    except Exception as error:  # a page that breaks a parser is a bad page, not the end of the scrape
+        return f"the parser failed ({type(error).__name__}: {error})"
 
 
 def complete_html(content: bytes) -> str | None:

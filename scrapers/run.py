@@ -34,7 +34,7 @@ from scrapers.http import PoliteClient, ScrapeError
 from scrapers.preflight import check_reachable
 from scrapers.sample_site import serve_sample_site
 from scrapers.crawlers import CRAWLERS
-from scrapers.store import PageStore
+from scrapers.store import PageStore, StoreError
 from scrapers.urls import rebase
 
 PREFLIGHT_SECONDS = 4.0
@@ -156,7 +156,7 @@ def run_main(prog: str, run: Callable[[], tuple[dict[str, SiteReport], float]]) 
     becomes one line on stderr and exit code 1, an interruption 130."""
     try:
         reports, max_failed_fraction = run()
-    except (ScrapeError, ParamsError) as error:
+    except (ScrapeError, ParamsError, StoreError) as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

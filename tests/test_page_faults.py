@@ -17,7 +17,7 @@ from conftest import project_settings
 from loopback import LIVESINABOX, RawServer, drip, reset, respond, unframed
 from loopback import polite_client as client
 from scrapers.crawl import Crawl
-from scrapers.run import scrape_sites
+from scrapers.run import run_main, scrape_sites
 from scrapers.store import PageStore
 
 # The reasons as the summary shows them (literal, so that this file also runs against older code).
@@ -137,3 +137,23 @@ def test_a_dead_host_trips_the_breaker_and_its_other_pages_are_skipped(tmp_path)
     assert crawl.failed_fraction() == 1.0
     skipped = [entry for entry in crawl.store.manifest() if entry["outcome"] == "skipped"]
     assert all("scrape.max_host_failures 3" in entry["error"] for entry in skipped)
+
+
+def test_the_refresh_param_refreshes_like_the_option(tmp_path):
+    new_index = INDEX.replace(b"Roommate", b"Room-mate")
+    with RawServer({INDEX_PATH: [respond(new_index)], KAYAK_PATH: [respond(KAYAK)], SOUP_PATH: [respond(SOUP)]}) as server:
+        PageStore(tmp_path / "livesinabox").put(server.url(INDEX_PATH), INDEX)
+        scrape_sites(replace(settings(), refresh=True), {"livesinabox": server.url(INDEX_PATH)}, tmp_path,
+                     progress=False)
+        assert PageStore(tmp_path / "livesinabox").get(server.url(INDEX_PATH)) == new_index
+
+
+def test_a_stored_page_that_cannot_be_read_is_one_line_naming_the_file(tmp_path, capsys):
+    with RawServer({INDEX_PATH: [respond(INDEX)]}) as server:
+        store = PageStore(tmp_path / "livesinabox")
+        (store.site_dir / store.relative_path(server.url(INDEX_PATH))).mkdir(parents=True)  # not a readable file
+        code = run_main("scrape", lambda: (scrape_sites(settings(), {"livesinabox": server.url(INDEX_PATH)},
+                                                        tmp_path, progress=False), 0.2))
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert store.relative_path(server.url(INDEX_PATH)) in err and "delete it and run again" in err

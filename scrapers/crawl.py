@@ -54,7 +54,8 @@ class Crawl:
                       f"({', '.join(sorted(self.own_hosts))}); not followed", **about)
             return None
         stored = self.store.get(url)
-        if stored is not None and page_problem(stored, check) is not None:
+        unusable = page_problem(stored, check) if stored is not None else None
+        if unusable:
             stored = None   # stored by an older version that took it for good: fetch it again
         if stored is not None and (not self.refresh or url in self.requested):
             self.counts["reused"] += 1
@@ -73,6 +74,8 @@ class Crawl:
         error = f"{problem} ({len(result.content)} bytes from {result.final_url})" if problem else result.error
         if stored is not None:
             error += " (refresh failed; the stored copy is kept)"
+        elif unusable:
+            error += f" (the stored copy is not usable either: {unusable})"
         self._count(outcome, reason)
         self.store.record(url, final_url=result.final_url, status=result.status, kind=kind,
                           outcome=outcome, reason=reason, error=error, **about)

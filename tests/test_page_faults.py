@@ -17,7 +17,7 @@ from conftest import project_settings
 from loopback import LIVESINABOX, RawServer, drip, reset, respond, unframed
 from loopback import polite_client as client
 from scrapers.crawl import Crawl
-from scrapers.run import run_main, scrape_sites
+from scrapers.run import SiteReport, run_main, scrape_sites
 from scrapers.store import PageStore
 
 # The reasons as the summary shows them (literal, so that this file also runs against older code).
@@ -137,6 +137,8 @@ def test_a_dead_host_trips_the_breaker_and_its_other_pages_are_skipped(tmp_path)
     assert crawl.failed_fraction() == 1.0
     skipped = [entry for entry in crawl.store.manifest() if entry["outcome"] == "skipped"]
     assert all("scrape.max_host_failures 3" in entry["error"] for entry in skipped)
+    report = SiteReport("livesinabox", server.url(paths[0]), crawl, listed=5, episodes=[{}])
+    assert "5 of 5 pages failed (with 3 of a host given up)" in report.problem(max_failed_fraction=0.2)
 
 
 def test_the_refresh_param_refreshes_like_the_option(tmp_path):

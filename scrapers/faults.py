@@ -9,7 +9,9 @@ Out: `network_reason(error)` (a groupable name), `retry_after_seconds(header)`, 
 Why a watchdog: requests' read timeout restarts with every byte received, so a server dripping one
 byte a second never times out. The watchdog shuts the socket down from another thread, which ends
 the blocked read at once; the client then sees `expired` and reports the deadline, not whatever
-the cut connection looked like (an early end of the body, a reset).
+the cut connection looked like (an early end of the body, a reset). `watched_session()` is a
+requests session whose connections hand their socket to the running request's deadline before
+the headers are read, so a server dripping its headers is cut too.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import threading
 import time
 
 import requests
+import urllib3
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 HOST_GIVEN_UP = "host given up after repeated connection failures"
 DEADLINE_REASON = "response deadline"
@@ -54,6 +58,41 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+_running = threading.local()   # the Deadline of the request this thread is making, if any
+
+
+class _Watched:
+    def getresponse(self, *args, **kwargs):
+        deadline = getattr(_running, "deadline", None)
+        if deadline is not None:
+            deadline.watch_socket(self.sock)
+        return super().getresponse(*args, **kwargs)
+
+
+class _HTTPConnection(_Watched, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+def watched_session() -> requests.Session:
+    """A requests session whose connections are cut by the deadline of the request using them."""
+    session = requests.Session()
+    for adapter in session.adapters.values():
+        adapter.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+    return session
+
+
 def _socket_of(response: requests.Response) -> socket.socket | None:
     # http.client forgets the connection's socket once the response says "Connection: close" (the
     # response then owns it, through its file object), so look there first.
@@ -67,9 +106,10 @@ def _socket_of(response: requests.Response) -> socket.socket | None:
 class Deadline:
     """At most `seconds` for one request, headers and body together (0: no deadline).
 
-    Started before the request; `watch(response)` names the connection to cut when time is up
-    (at once if it already is). A server that drips its *headers* is bounded only by the read
-    timeout per byte: the connection is not reachable before requests returns the response.
+    Started before the request, and the running one of this thread until `cancel`; the
+    connections of a `watched_session` name their socket to it before reading the headers, and
+    `watch(response)` names the response's (for other sessions). When time is up, that socket is
+    shut down (at once if it is named later).
     """
 
     def __init__(self, seconds: float):
@@ -81,16 +121,22 @@ class Deadline:
         if self._timer is not None:
             self._timer.daemon = True
             self._timer.start()
+        _running.deadline = self
 
     def watch(self, response: requests.Response) -> None:
+        self.watch_socket(_socket_of(response))
+
+    def watch_socket(self, sock: socket.socket | None) -> None:
         with self._lock:
-            self._socket = _socket_of(response)
+            self._socket = sock or self._socket
             if self.expired:
                 self._cut()
 
     def cancel(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        if getattr(_running, "deadline", None) is self:
+            _running.deadline = None
 
     def describe(self) -> str:
         return f"no complete answer within scrape.deadline ({self.seconds:g} s)"

@@ -33,7 +33,8 @@ import requests
 import urllib3
 from requests.utils import requote_uri
 
-from scrapers.faults import DEADLINE_REASON, HOST_GIVEN_UP, Deadline, network_reason, retry_after_seconds
+from scrapers.faults import (DEADLINE_REASON, HOST_GIVEN_UP, Deadline, network_reason, retry_after_seconds,
+                             watched_session)
 from scrapers.robots import read_robots
 from scrapers.urls import host_key
 
@@ -146,7 +147,7 @@ class PoliteClient:
         key = host_key(url)
         with self._hosts_lock:
             if key not in self._hosts:
-                session = requests.Session()
+                session = watched_session()
                 session.headers["User-Agent"] = self.user_agent
                 self._hosts[key] = _Host(session)
             return self._hosts[key]

@@ -128,6 +128,16 @@ def drip(body: bytes, every: float) -> Action:
     return act
 
 
+def drip_head(every: float, length: int = 2000) -> Action:
+    """Send the status line, then a header one byte every `every` seconds, never ending the head."""
+    def act(connection: socket.socket) -> None:
+        connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        for _ in range(length):
+            time.sleep(every)
+            connection.sendall(b"a")
+    return act
+
+
 def reset(after: bytes = b"") -> Action:
     """Send `after` (e.g. headers and part of a body), then abort the connection with a TCP RST."""
     def act(connection: socket.socket) -> None:

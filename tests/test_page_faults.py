@@ -3,10 +3,11 @@
 Each test serves the livesinabox fixture pages from a raw socket server on 127.0.0.1 (and one on
 127.0.0.2, another host to the client) with one fault: an empty 200, a body cut short without a
 Content-Length, a refresh that would replace good pages with such bodies, an index link to another
-host with the path of a real episode, a server dripping one byte at a time, a host that resets
-every connection. What is asserted: nothing unusable enters the store or episodes.json, stored
-pages are never made worse, the other host is never contacted, and neither a slow nor a dead host
-holds the scrape up beyond its bounds. The only timings are generous upper bounds.
+host with the path of a real episode, a server dripping its body or its headers one byte at a time,
+a host that resets every connection. What is asserted: nothing unusable enters the store or
+episodes.json, stored pages are never made worse, the other host is never contacted, and neither a
+slow nor a dead host holds the scrape up beyond its bounds. The only timings are generous upper
+bounds.
 """
 import json
 import time
@@ -14,7 +15,7 @@ from dataclasses import replace
 
 from common.settings import ScrapeSettings
 from conftest import project_settings
-from loopback import LIVESINABOX, RawServer, drip, reset, respond, unframed
+from loopback import LIVESINABOX, RawServer, drip, drip_head, reset, respond, unframed
 from loopback import polite_client as client
 from scrapers.crawl import Crawl
 from scrapers.run import SiteReport, run_main, scrape_sites
@@ -123,6 +124,16 @@ def test_a_server_dripping_bytes_is_cut_at_the_deadline(tmp_path):
         result = client(timeout=5, retries=0, deadline=deadline).fetch(server.url(KAYAK_PATH))
         took = time.monotonic() - started
     assert result.outcome == "failed" and result.reason == DEADLINE_REASON and "scrape.deadline" in result.error
+    assert took < 10 * deadline
+
+
+def test_a_server_dripping_its_headers_is_cut_at_the_deadline(tmp_path):
+    deadline = 0.5
+    with RawServer({KAYAK_PATH: [drip_head(every=0.05)]}) as server:
+        started = time.monotonic()
+        result = client(timeout=5, retries=0, deadline=deadline).fetch(server.url(KAYAK_PATH))
+        took = time.monotonic() - started
+    assert result.outcome == "failed" and result.reason == DEADLINE_REASON
     assert took < 10 * deadline
 
 

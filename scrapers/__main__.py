@@ -1,8 +1,8 @@
 """`python -m scrapers SITE`: scrape one site into `<out>/<site>/`, exactly as the `scrape` stage does.
 
 In: SITE (imsdb or livesinabox) and the options of `build_parser`. The defaults of the options,
-and the settings without an option (timeout, retries, max_page_bytes, max_failed_fraction, the
-IMSDb shows and movies), are the `scrape` settings of `--params` (default: params.yaml in the
+and the settings without an option (timeout, deadline, max_host_failures, retries, max_page_bytes,
+max_failed_fraction, the IMSDb shows and movies), are the `scrape` settings of `--params` (default: params.yaml in the
 working directory, else the project's own), read and checked by the one schema.
 Out: `<out>/<site>/{pages/, manifest.jsonl, episodes.json}` (docs/contracts.md), the stage's
 summary on stdout and its exit code: 0; 1 when the site yielded no usable page or more than
@@ -56,7 +56,8 @@ def build_parser(settings: ScrapeSettings, source: Path) -> argparse.ArgumentPar
     parser = argparse.ArgumentParser(
         prog=PROG, description="Scrape one site into OUT/SITE/ (pages, manifest.jsonl, episodes.json), "
                                "as the scrape stage does; pages already stored are reused.",
-        epilog=f"Defaults are read from {source}, as are timeout ({settings.timeout} s), retries "
+        epilog=f"Defaults are read from {source}, as are timeout ({settings.timeout} s), deadline "
+               f"({settings.deadline} s), max_host_failures ({settings.max_host_failures}), retries "
                f"({settings.retries}), max_page_bytes ({settings.max_page_bytes}), "
                f"max_failed_fraction ({settings.max_failed_fraction}) and the IMSDb shows and movies. "
                "Exit code 1 when the site yielded no usable page or more than max_failed_fraction of its "
@@ -76,9 +77,10 @@ def build_parser(settings: ScrapeSettings, source: Path) -> argparse.ArgumentPar
                              "(default: %(default)s)")
     parser.add_argument("--params", metavar="FILE", type=Path, default=source,
                         help="the params file to read the scrape settings from (default: %(default)s)")
-    parser.add_argument("--refresh", action="store_true",
-                        help="fetch again the pages already stored; each is replaced only by a complete "
-                             "new copy, and a failed refresh keeps the old one (default: off)")
+    parser.add_argument("--refresh", action="store_true", default=settings.refresh,
+                        help="fetch again the pages already stored; each is replaced only by a usable "
+                             "new copy, and a failed refresh keeps the old one; scrape.refresh sets the "
+                             f"default (default: {'on' if settings.refresh else 'off'})")
     return parser
 
 

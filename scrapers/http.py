@@ -1,6 +1,7 @@
 """A polite HTTP client shared by both scrapers.
 
-In: page URLs, and the `scrape.*` politeness settings (delay, timeout, retries, max_page_bytes).
+In: page URLs, and the `scrape.*` settings (delay, timeout, retries, max_page_bytes, deadline,
+max_host_failures).
 Out: a `FetchResult` per URL: the exact and complete bytes of an HTML/text page plus the URL that
 finally answered; or no bytes and why — "skipped" (our choice: robots.txt disallows it, it is too
 large or not HTML/text, it or a redirect leads outside `only_hosts`) or "failed" (an HTTP error, or
@@ -13,11 +14,13 @@ fetched once and obeyed. Redirects are followed here rather than by requests (at
 MAX_REDIRECTS hops) so that each hop obeys its own host's robots.txt, delay and `only_hosts`.
 Timeouts, connection errors and resets, truncated bodies (fewer bytes than Content-Length), 5xx,
 408 and 429 are retried with exponential backoff, honouring `Retry-After`; any other 4xx is final
-at once, so a 404 is requested exactly once.
+at once, so a 404 is requested exactly once. A request that outlasts `deadline` in all (a server
+dripping bytes) is cut and retried like a timeout; after `max_host_failures` connection failures
+in a row, a host is given up: its remaining pages are "skipped" with reason HOST_GIVEN_UP
+(`scrapers/faults.py`).
 """
 from __future__ import annotations
 
-import email.utils
 import http.client
 import random
 import threading
@@ -30,6 +33,8 @@ import requests
 import urllib3
 from requests.utils import requote_uri
 
+from scrapers.faults import (DEADLINE_REASON, HOST_GIVEN_UP, Deadline, network_reason, retry_after_seconds,
+                             watched_session)
 from scrapers.robots import read_robots
 from scrapers.urls import host_key
 
@@ -70,36 +75,6 @@ def _result(url: str, outcome: str, reason: str, details: str = "", **fields) ->
     return FetchResult(url, outcome, reason=reason, error=f"{reason}: {details}" if details else reason, **fields)
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _network_reason(error: BaseException) -> str:
-    """A groupable name for a transport error; the wrapped urllib3 cause only shows in the text."""
-    text = repr(error)
-    if isinstance(error, requests.ConnectTimeout):
-        return "connect timeout"
-    if isinstance(error, requests.ReadTimeout) or "Read timed out" in text:
-        return "read timeout"
-    if "IncompleteRead" in text or "ended prematurely" in text:
-        return "truncated body"
-    if "reset" in text.lower():
-        return "connection reset"
-    if "RemoteDisconnected" in text:
-        return "connection closed without a response"
-    return "connection error"
-
-
 @dataclass
 class _Host:
     session: requests.Session
@@ -107,19 +82,25 @@ class _Host:
     next_request_at: float = 0.0    # time.monotonic() before which we do not send
     robots: RobotFileParser | None = None
     robots_refusal: str = ""
+    failures: int = 0               # connection failures in a row (any HTTP answer resets it)
+    given_up: str = ""              # why the circuit breaker stopped contacting this host
 
 
 class PoliteClient:
     """Fetch pages politely; safe to share between threads (requests to one host are serialised)."""
 
     def __init__(self, *, delay: float, timeout: float, retries: int, max_page_bytes: int,
-                 backoff: float = 1.0, user_agent: str = USER_AGENT, only_hosts: set[str] | None = None):
-        """The politeness settings come from `scrape.delay`, `scrape.timeout`, `scrape.retries` and
-        `scrape.max_page_bytes`. `timeout` bounds connecting and each wait for data; `backoff` is
-        the first retry's wait, doubled at each further retry. `only_hosts`, if given, is the
-        complete set of host names this client may contact, redirects included (the sample site run
-        must never leave loopback)."""
+                 backoff: float = 1.0, user_agent: str = USER_AGENT, only_hosts: set[str] | None = None,
+                 deadline: float = 0.0, max_host_failures: int = 0):
+        """The politeness settings come from `scrape.delay`, `scrape.timeout`, `scrape.retries`,
+        `scrape.max_page_bytes`, `scrape.deadline` and `scrape.max_host_failures`. `timeout` bounds
+        connecting and each wait for data, `deadline` a whole request (0: none); after
+        `max_host_failures` connection failures in a row (0: never) a host is given up for the rest
+        of the run. `backoff` is the first retry's wait, doubled at each further retry.
+        `only_hosts`, if given, is the complete set of host names this client may contact,
+        redirects included (the sample site run must never leave loopback)."""
         self.delay, self.timeout, self.retries = delay, timeout, retries
+        self.deadline, self.max_host_failures = deadline, max_host_failures
         self.max_page_bytes, self.backoff, self.user_agent = max_page_bytes, backoff, user_agent
         self.only_hosts = only_hosts
         self._hosts: dict[str, _Host] = {}
@@ -153,6 +134,8 @@ class PoliteClient:
                            final_url=url)
         host = self._host(url)
         with host.lock:
+            if host.given_up:
+                return _result(url, "skipped", HOST_GIVEN_UP, host.given_up, final_url=url)
             if host.robots is None:
                 host.robots, host.robots_refusal = read_robots(
                     lambda hop: self._fetch_with_retries(host, hop), urljoin(url, "/robots.txt"), MAX_REDIRECTS)
@@ -164,7 +147,7 @@ class PoliteClient:
         key = host_key(url)
         with self._hosts_lock:
             if key not in self._hosts:
-                session = requests.Session()
+                session = watched_session()
                 session.headers["User-Agent"] = self.user_agent
                 self._hosts[key] = _Host(session)
             return self._hosts[key]
@@ -175,6 +158,11 @@ class PoliteClient:
             result, retry_after = self._fetch_once(host, url)
             if result.outcome != "retry":
                 return result
+            if self.max_host_failures and host.failures >= self.max_host_failures:
+                host.given_up = (f"{host_key(url)} failed {host.failures} times in a row ({result.reason}); "
+                                 f"its remaining pages are not requested in this run (scrape.max_host_failures "
+                                 f"{self.max_host_failures}); run again once it answers")
+                return replace(result, outcome="failed", error=f"{result.error}; {host.given_up}")
             if attempt == self.retries:
                 tries = attempt + 1
                 return replace(result, outcome="failed",
@@ -191,18 +179,32 @@ class PoliteClient:
         pause = host.next_request_at - time.monotonic()
         if pause > 0:
             time.sleep(pause)
+        deadline = Deadline(self.deadline)
         try:
             with host.session.get(url, timeout=(self.timeout, self.timeout), stream=True,
                                   allow_redirects=False) as response:
-                return self._read(url, response), _retry_after_seconds(response.headers.get("Retry-After"))
+                deadline.watch(response)
+                result = self._read(url, response)
+                if deadline.expired:   # the cut connection may have looked like the end of the body
+                    raise requests.ConnectionError(deadline.describe())
+                host.failures = 0
+                return result, retry_after_seconds(response.headers.get("Retry-After"))
         except RETRIED_REQUESTS_ERRORS as error:
-            return _result(url, "retry", _network_reason(error), f"{type(error).__name__}: {error}"), None
-        except requests.RequestException as error:
+            return self._connection_failed(host, url, error, deadline), None
+        except requests.RequestException as error:   # before OSError, of which it is a subclass
             return _result(url, "failed", type(error).__name__, str(error)), None
         except RETRIED_TRANSPORT_ERRORS as error:
-            return _result(url, "retry", _network_reason(error), f"{type(error).__name__}: {error}"), None
+            return self._connection_failed(host, url, error, deadline), None
         finally:
+            deadline.cancel()
             host.next_request_at = time.monotonic() + self.delay * (1 + 0.5 * random.random())
+
+    @staticmethod
+    def _connection_failed(host: _Host, url: str, error: BaseException, deadline: Deadline) -> FetchResult:
+        host.failures += 1
+        if deadline.expired:
+            return _result(url, "retry", DEADLINE_REASON, deadline.describe())
+        return _result(url, "retry", network_reason(error), f"{type(error).__name__}: {error}")
 
     def _read(self, url: str, response: requests.Response) -> FetchResult:
         status = response.status_code

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from urllib.parse import urlsplit
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ from scrapers.http import PoliteClient, ScrapeError
 from scrapers.preflight import check_reachable
 from scrapers.sample_site import serve_sample_site
 from scrapers.crawlers import CRAWLERS
-from scrapers.store import PageStore
+from scrapers.store import PageStore, StoreError
 from scrapers.urls import rebase
 
 PREFLIGHT_SECONDS = 4.0
@@ -60,7 +61,9 @@ class SiteReport:
         if not self.episodes:
             return f"{self.site}: none of its {self.listed} episodes could be fetched (see {manifest})"
         if self.crawl.failed_fraction() > max_failed_fraction:
-            return (f"{self.site}: {counts['failed']} of {self.crawl.pages} pages failed "
+            lost = round(self.crawl.failed_fraction() * self.crawl.pages)
+            given_up = f" (with {lost - counts['failed']} of a host given up)" if lost > counts["failed"] else ""
+            return (f"{self.site}: {lost} of {self.crawl.pages} pages failed{given_up} "
                     f"({self.crawl.failed_fraction():.0%}, more than scrape.max_failed_fraction "
                     f"{max_failed_fraction:.0%}); the {len(self.episodes)} episodes fetched are kept, "
                     f"see {manifest}")
@@ -93,14 +96,18 @@ def scrape_sites(settings: ScrapeSettings, urls: dict[str, str], out_dir: Path, 
     """Scrape `urls` ({site: start URL}) concurrently into `out_dir/<site>/`, one thread per site.
 
     `public_origins` maps a site to (served origin, origin to write in episodes.json instead);
-    `only_hosts`, if given, are the only hosts that may be contacted; `refresh` fetches again
-    pages already stored.
+    `only_hosts`, if given, are the only hosts that may be contacted; `refresh` (or
+    `scrape.refresh`) fetches again pages already stored. Each site follows links only to the
+    host of its URL and the hosts that redirects lead to.
     """
     client = PoliteClient(delay=settings.delay, timeout=settings.timeout, retries=settings.retries,
-                          max_page_bytes=settings.max_page_bytes, only_hosts=only_hosts)
+                          max_page_bytes=settings.max_page_bytes, only_hosts=only_hosts,
+                          deadline=settings.deadline, max_host_failures=settings.max_host_failures)
     stop = threading.Event()
     with client, ThreadPoolExecutor(max_workers=len(urls)) as pool:
-        futures = {site: pool.submit(scrape_site, site, url, Crawl(client, PageStore(out_dir / site), refresh),
+        futures = {site: pool.submit(scrape_site, site, url,
+                                     Crawl(client, PageStore(out_dir / site), refresh or settings.refresh,
+                                           own_hosts={urlsplit(url).hostname}),
                                      settings, progress=progress, position=position, stop=stop,
                                      public_origin=(public_origins or {}).get(site))
                    for position, (site, url) in enumerate(urls.items())}
@@ -149,7 +156,7 @@ def run_main(prog: str, run: Callable[[], tuple[dict[str, SiteReport], float]]) 
     becomes one line on stderr and exit code 1, an interruption 130."""
     try:
         reports, max_failed_fraction = run()
-    except (ScrapeError, ParamsError) as error:
+    except (ScrapeError, ParamsError, StoreError) as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

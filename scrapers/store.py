@@ -11,9 +11,12 @@ Out, under that directory (formats in docs/contracts.md):
 
 A page is keyed by the path and query of its URL, not its host: a site directory holds one site
 whatever host or port served it (the sample site gets a new loopback port on every run, and
-imsdb.com answers on several host names), so a rerun finds the pages of an earlier one.
+imsdb.com answers on several host names), so a rerun finds the pages of an earlier one, and stores
+written by older versions read as they are. This is safe because a crawl follows links only to its
+site's own hosts (`scrapers/crawl.py`): no other host's page can reach the store.
 Nothing is ever deleted; a page already stored is reused (`has`/`get`), which makes reruns resume,
-and a refreshed page replaces the old bytes only once the new ones are complete.
+and a refreshed page replaces the old bytes only once the new ones are complete. A stored page or
+manifest that cannot be read raises `StoreError`, naming the file and what to do.
 """
 from __future__ import annotations
 
@@ -70,6 +73,10 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+class StoreError(Exception):
+    """A store that cannot be read as it is; the message names the file and what to do."""
+
+
 class PageStore:
     """The pages, manifest and episode list of one site directory."""
 
@@ -88,8 +95,15 @@ class PageStore:
         return (self.site_dir / self.relative_path(url)).is_file()
 
     def get(self, url: str) -> bytes | None:
+        """The stored bytes of `url`, None if it is not stored; `StoreError` if they cannot be read."""
         path = self.site_dir / self.relative_path(url)
-        return path.read_bytes() if path.is_file() else None
+        if not path.exists():
+            return None
+        try:
+            return path.read_bytes()
+        except OSError as error:
+            raise StoreError(f"cannot read the stored page {path} ({url}): {error.strerror or error}. "
+                             "Fix its permissions, or delete it and run again to fetch it anew.") from None
 
     def put(self, url: str, content: bytes, *, final_url: str | None = None, status: int | None = 200,
             kind: str = "page", outcome: str = "fetched", **about) -> str:
@@ -119,7 +133,17 @@ class PageStore:
         if not self.manifest_path.is_file():
             return []
         with open(self.manifest_path, encoding="utf-8") as manifest:
-            return [json.loads(line) for line in manifest if line.strip()]
+            lines = list(manifest)
+        entries = []
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                entries.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise StoreError(f"{self.manifest_path}, line {number}: not JSON ({error.msg}). Remove that line "
+                                 "(a write cut short); the pages themselves are unaffected.") from None
+        return entries
 
     def write_episodes(self, episodes: list[dict]) -> None:
         text = json.dumps(episodes, ensure_ascii=False, indent=1) + "\n"

@@ -2,8 +2,9 @@
 
 In: what to serve — single responses on pytest-httpserver (`serve_page`), a directory
 (`serve_files`, with `recording_handler`: latency, 404s, a server that dies), or a script of raw
-socket behaviours per path (`RawServer`) for the faults an HTTP library will not produce: a connection reset mid-response, a body shorter than its Content-Length,
-an answer that comes too late.
+socket behaviours per path (`RawServer`) for the faults an HTTP library will not produce: a
+connection reset mid-response, a body shorter than its Content-Length or cut with none, an answer
+that comes too late or one byte at a time.
 Out: a base URL on 127.0.0.1, and the list of request paths in arrival order, so tests count
 requests at the server rather than trusting the client; and `polite_client`, a PoliteClient with
 test-sized timeouts and backoff.
@@ -110,6 +111,33 @@ def truncated(body: bytes, declared: int) -> Action:
     return act
 
 
+def unframed(body: bytes) -> Action:
+    """Send `body` with no Content-Length and close: HTTP cannot tell whether it is complete."""
+    def act(connection: socket.socket) -> None:
+        connection.sendall(_head("200 OK", {"Content-Type": "text/html"}) + body)
+    return act
+
+
+def drip(body: bytes, every: float) -> Action:
+    """Send the head, then `body` one byte every `every` seconds (each read sees data in time)."""
+    def act(connection: socket.socket) -> None:
+        connection.sendall(_head("200 OK", {"Content-Type": "text/html", "Content-Length": len(body)}))
+        for index in range(len(body)):
+            time.sleep(every)
+            connection.sendall(body[index:index + 1])
+    return act
+
+
+def drip_head(every: float, length: int = 2000) -> Action:
+    """Send the status line, then a header one byte every `every` seconds, never ending the head."""
+    def act(connection: socket.socket) -> None:
+        connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        for _ in range(length):
+            time.sleep(every)
+            connection.sendall(b"a")
+    return act
+
+
 def reset(after: bytes = b"") -> Action:
     """Send `after` (e.g. headers and part of a body), then abort the connection with a TCP RST."""
     def act(connection: socket.socket) -> None:
@@ -135,18 +163,19 @@ class RawServer:
     """One request per connection; `script[path]` lists the actions for its requests in turn (the
     last one repeats); an unscripted path, robots.txt included, gets a 404. `log` lists the paths."""
 
-    def __init__(self, script: dict[str, list[Action]]):
+    def __init__(self, script: dict[str, list[Action]], host: str = "127.0.0.1"):
         self.script = {path: list(actions) for path, actions in script.items()}
         self.log: list[str] = []
         self._lock = threading.Lock()
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.host = host   # any of 127.0.0.0/8: all loopback, but a different host to a client
+        self._listener = socket.create_server((host, 0))
         self._listener.settimeout(0.05)
         self.port = self._listener.getsockname()[1]
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._accept, name="raw server", daemon=True)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def count(self, path: str) -> int:
         return self.log.count(path)

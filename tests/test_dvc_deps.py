@@ -29,7 +29,7 @@ def changed_stages(workspace) -> set[str]:
     ("pipeline/window/write.py", {"window"}),            # only the window stage imports it
     ("pipeline/train/baselines.py", {"train"}),          # only the train stage imports it
     ("common/windows.py", {"window", "train"}),          # the windows format: written by one, read by the other
-    ("scrapers/markup.py", {"clean"}),                   # the parsers' HTML reader: not the crawl
+    ("scrapers/markup.py", {"scrape", "clean"}),         # the parsers' HTML reader: the crawl checks pages with them
     ("common/model.py", {"train", "sample"}),
 ])
 def test_editing_a_module_changes_exactly_the_stages_that_import_it(workspace, module, stages):

@@ -78,14 +78,17 @@ def test_parse_episode_page_finds_the_transcript_link():
     assert tv.parse_episode_page("<table class='script-details'><h1>No script</h1></table>", page_url) is None
 
 
+TRANSCRIPT = "<html><body><td class=scrtext><pre>ok</pre></td></body></html>"   # the least a stored one holds
+
+
 def test_imsdb_records_missing_pages_and_links_without_crashing(tmp_path, httpserver):
     no_robots(httpserver)
     serve_page(httpserver, "/TV/Puddle Town.html", SHOW_PAGE.encode("cp1252"))
     serve_page(httpserver, "/TV/No Such Show.html", "no such show", status=404)
     serve_page(httpserver, "/TV Transcripts/Puddle Town - Where Did the Ducks Go? Script.html",
-               "<table class='script-details'><h1>No script yet</h1></table>")
+               "<html><body><table class='script-details'><h1>No script yet</h1></table></body></html>")
     serve_page(httpserver, "/TV Transcripts/Puddle Town - Salt & Pepper Script.html", DETAIL_PAGE)
-    serve_page(httpserver, "/transcripts/Puddle-Town-Salt-&-Pepper.html", "<td class=scrtext><pre>ok</pre></td>")
+    serve_page(httpserver, "/transcripts/Puddle-Town-Salt-&-Pepper.html", TRANSCRIPT)
     serve_page(httpserver, "/TV Transcripts/Puddle Town - Gran's Big Day Script.html", "gone", status=404)
     crawl = Crawl(client(), PageStore(tmp_path))
     settings = ImsdbSettings(url=httpserver.url_for("/"), shows=("Puddle Town", "No Such Show"), movies="none",
@@ -94,7 +97,7 @@ def test_imsdb_records_missing_pages_and_links_without_crashing(tmp_path, httpse
     assert len(listings) == 4  # the absolute Series 10 link points at imsdb.com and is never fetched
     records = [imsdb.fetch_episode(crawl, listing) for listing in listings[:3]]
     assert [r and r["title"] for r in records] == [None, "Salt & Pepper", None]
-    assert records[1]["id"] == "imsdb/Puddle Town/1/2" and crawl.store.get(records[1]["url"]) == b"<td class=scrtext><pre>ok</pre></td>"
+    assert records[1]["id"] == "imsdb/Puddle Town/1/2" and crawl.store.get(records[1]["url"]) == TRANSCRIPT.encode()
     errors = [entry["error"] for entry in crawl.store.manifest() if entry["error"]]
     assert errors == ["HTTP 404", "no transcript link on the episode page", "HTTP 404"]
     assert dict(crawl.counts) == {"fetched": 4, "failed": 2, "skipped": 1}

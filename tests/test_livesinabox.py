@@ -128,6 +128,8 @@ def test_a_link_shaped_like_an_episode_without_a_number_is_recorded_as_skipped(t
     assert crawl.reasons["skipped"] == {"index link without an episode number": 1}
 
 
+# The least a transcript page must hold to be stored: a speech, and the page's closing tags.
+USABLE_PAGE = "<html><body><p>Written by: A. Writer</p><hr><p><b>Joey:</b> Hi.</p><p>End</p></body></html>"
 HOSTILE_INDEX = """<html><body><ul>
 <li><a href="../../../../etc/passwd.htm">Episode 150: ../../../../etc/passwd</a></li>
 <li><a href="season1/%2e%2e/%2e%2e/%2e%2e/escape.htm">Episode 151: ..\\..\\..\\escape</a></li>
@@ -139,7 +141,7 @@ HOSTILE_INDEX = """<html><body><ul>
 def test_hostile_hrefs_and_titles_never_write_outside_the_site_directory(tmp_path, httpserver):
     no_robots(httpserver)
     serve_page(httpserver, INDEX_PATH, HOSTILE_INDEX)
-    httpserver.expect_request(re.compile(r"^/.+\.htm$")).respond_with_data("<p>page</p>", content_type="text/html")
+    httpserver.expect_request(re.compile(r"^/.+\.htm$")).respond_with_data(USABLE_PAGE, content_type="text/html")
     site_dir = tmp_path / "site"
     crawl = Crawl(client(), PageStore(site_dir))
     records = crawl_all(crawl, httpserver.url_for(INDEX_PATH))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup
 
+from scrapers.checks import lists_something
 from scrapers.crawl import Crawl
 from scrapers.decode import decode_bytes
 from scrapers.urls import quote_url
@@ -77,7 +78,8 @@ def list_movies(crawl: Crawl, base_url: str, movies: str, movie_limit: int) -> l
     if movies == NO_MOVIES:
         return []
     url = movie_list_url(base_url, movies)
-    page = crawl.page(url, kind="movie list")
+    page = crawl.page(url, kind="movie list",
+                      check=lists_something(parse_movie_list, url, "movie list lists no movie"))
     if page is None:
         return []
     listings = [movie_listing(movie) for movie in parse_movie_list(decode_bytes(page), url)]

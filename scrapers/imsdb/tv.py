@@ -20,6 +20,7 @@ import re
 
 from bs4 import BeautifulSoup
 
+from scrapers.checks import lists_something
 from scrapers.crawl import Crawl
 from scrapers.decode import decode_bytes
 from scrapers.urls import quote_url
@@ -73,7 +74,8 @@ def list_tv_episodes(crawl: Crawl, base_url: str, shows: tuple[str, ...], *, lim
     listings = []
     for show in shows:
         url = show_page_url(base_url, show)
-        page = crawl.page(url, kind="show", show=show)
+        page = crawl.page(url, kind="show", show=show,
+                          check=lists_something(parse_show_page, url, "show page lists no episode"))
         if page is None:
             continue
         for episode in parse_show_page(decode_bytes(page), url):

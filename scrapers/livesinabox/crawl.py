@@ -24,8 +24,10 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup
 
 from common.settings import LivesinaboxSettings
+from scrapers.checks import has_text, lists_something
 from scrapers.crawl import Crawl, episode_record
 from scrapers.decode import decode_bytes
+from scrapers.livesinabox.parse import transcript_text
 
 SITE = "livesinabox"
 SHOW = "Friends"
@@ -81,7 +83,8 @@ def unnumbered_episode_links(html: str, page_url: str) -> list[str]:
 def list_episodes(crawl: Crawl, page_url: str, settings: LivesinaboxSettings | None = None, *,
                   limit: int = 0) -> list[dict]:
     """The episode pages linked from the index (the first `limit` of them if limit > 0)."""
-    page = crawl.page(page_url, kind="index", show=SHOW)
+    page = crawl.page(page_url, kind="index", show=SHOW,
+                      check=lists_something(parse_index, page_url, "index lists no episode"))
     if page is None:
         return []
     html = decode_bytes(page)
@@ -93,6 +96,6 @@ def list_episodes(crawl: Crawl, page_url: str, settings: LivesinaboxSettings | N
 
 def fetch_episode(crawl: Crawl, listing: dict) -> dict | None:
     about = {key: listing[key] for key in ("show", "season", "episodes", "title")}
-    if crawl.page(listing["url"], kind="transcript", **about) is None:
+    if crawl.page(listing["url"], kind="transcript", check=has_text(transcript_text), **about) is None:
         return None
     return episode_record(listing, listing["url"], crawl.store.relative_path(listing["url"]))

@@ -19,7 +19,7 @@ from pipeline.workspace import commit_all, dvc, dvc_env, prepare_workspace, run
 from test_resume import ARGS, make_run_dir
 
 SMALL = {"scrape.source": "sample", "scrape.delay": 0.0, "scrape.limit": 2, "train.hidden_units": 8,
-         "train.epochs": 4, "train.batch_size": 64, "train.lr_schedule": "constant", "train.sample_every": 1,
+         "train.epochs": 12, "train.batch_size": 64, "train.lr_schedule": "constant", "train.sample_every": 1,
          "sample.length": 10, "sample.temperatures": [0]}
 
 
@@ -134,7 +134,7 @@ def test_a_nan_run_keeps_the_good_run_and_going_back_reruns_cleanly(workspace):
     dvc(["repro"], workspace, capture=True)  # the good run (nothing to do after the test above)
     good_state = (workspace / "checkpoints/state.json").read_text()
     good_live = live_files(workspace)
-    assert "dvclive/samples/epoch-004.md" in good_live
+    assert "dvclive/samples/epoch-012.md" in good_live
 
     params = yaml.safe_load((workspace / "params.yaml").read_text())
     params["train"]["learning_rate"] = 1e38  # the loss overflows in batch 2
@@ -143,13 +143,49 @@ def test_a_nan_run_keeps_the_good_run_and_going_back_reruns_cleanly(workspace):
                             text=True)
     assert failed.returncode != 0
     assert "training from scratch" in failed.stdout and "NaN or infinite" in failed.stderr, failed.stderr[-3000:]
-    assert "The last good run is kept: the checkpoint after epoch 4 in checkpoints/" in failed.stderr
+    assert "The checkpoint after epoch 12 is kept in checkpoints/" in failed.stderr
     assert (workspace / "checkpoints/state.json").read_text() == good_state
     assert live_files(workspace) == good_live
     assert not (workspace / "checkpoints/.last-good").exists()
 
     run(["git", "checkout", "params.yaml"], workspace)
     out = dvc(["repro"], workspace, capture=True).stdout
-    assert "resuming from the checkpoint in checkpoints after epoch 4" in out and "validation:" in out, out
+    assert "resuming from the checkpoint in checkpoints after epoch 12" in out and "validation:" in out, out
     assert live_files(workspace) == good_live
     assert json.loads(dvc(["status", "--json"], workspace, capture=True).stdout) == {}
+
+
+def write_run(checkpoints, live, name: str, fingerprint: dict) -> None:
+    """A stand-in checkpoint and curves, as the stage leaves them, marked `name`."""
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    for old in checkpoints.glob("*.keras"):
+        old.unlink()
+    (checkpoints / f"model-{name}.keras").write_text(name)
+    (checkpoints / "state.json").write_text(json.dumps({"epochs_done": 2, "batches_done": 0, "model": name,
+                                                        "fingerprint": fingerprint}))
+    (live / "plots/metrics/train").mkdir(parents=True, exist_ok=True)
+    (live / "plots/metrics/train/loss.tsv").write_text(f"step\tloss\n0\t{name}\n")
+    (live / "metrics.json").write_text(json.dumps({"run": name}))
+
+
+def test_the_copy_of_the_last_good_run_survives_an_interruption_but_not_a_checkout(tmp_path):
+    from pipeline.train.lastgood import LastGood
+
+    checkpoints, live = tmp_path / "checkpoints", tmp_path / "dvclive"
+    write_run(checkpoints, live, "a", {"run": "a"})
+    good = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    last_good = LastGood(checkpoints, live)
+    last_good.snapshot({"run": "b"})
+    write_run(checkpoints, live, "b", {"run": "b"})  # run b saved a checkpoint, then was interrupted
+    last_good.snapshot({"run": "b"})  # the resumed attempt keeps the copy of a
+    write_run(checkpoints, live, "b2", {"run": "b"})
+    assert "after epoch 2" in last_good.restore()  # b failed: a is back, exactly
+    assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == good
+
+    last_good.snapshot({"run": "b"})
+    write_run(checkpoints, live, "c", {"run": "c"})  # interrupted b, then `dvc checkout` of run c
+    last_good.snapshot({"run": "d"})  # the copy of a no longer applies: c is the last good run
+    write_run(checkpoints, live, "d", {"run": "d"})
+    last_good.restore()
+    assert (checkpoints / "model-c.keras").exists() and not (checkpoints / "model-d.keras").exists()
+    assert json.loads((live / "metrics.json").read_text()) == {"run": "c"}

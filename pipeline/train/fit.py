@@ -15,6 +15,9 @@ article's last-position loss on the validation windows stays as `eval/last_loss`
 An interrupted run (Ctrl-C, SIGTERM) saves a checkpoint at the end of the batch it is in and exits;
 rerunning continues from exactly there, on the same batches in the same order (each epoch's shuffle
 has its own seed), so it ends with the weights the run would have had uninterrupted.
+Under faults: the run holds `checkpoints/` alone (`guard.py`), and a run that fails (NaN/inf loss,
+any exception) puts back the checkpoint and DVCLive files of the last good run, which it copied
+aside before starting (`lastgood.py`: why a copy rather than a staging directory).
 """
 from __future__ import annotations
 
@@ -150,7 +153,7 @@ def _train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path,
     resume = checkpoint.resume_point(checkpoints, current, settings.epochs)  # raises on a damaged checkpoint
     print(resume.message, flush=True)
     last_good = LastGood(checkpoints, live_dir)
-    last_good.snapshot()  # before anything below clears or overwrites a file of the last good run
+    last_good.snapshot(current)  # before anything below clears or overwrites a file of the last good run
     try:
         summary = _fit(windows_dir, corpus_dir, model_dir, live_dir, checkpoints, settings, chars, meta, resume,
                        current, fit_args=dict(verbose=verbose, callbacks=callbacks), stop=stop)

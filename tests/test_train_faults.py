@@ -10,11 +10,14 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import keras
 import pytest
 import yaml
 
+from conftest import TINY_SETTINGS, run_training, write_tiny_windows
 from pipeline.workspace import commit_all, dvc, dvc_env, prepare_workspace, run
 from test_resume import ARGS, make_run_dir
 
@@ -189,3 +192,26 @@ def test_the_copy_of_the_last_good_run_survives_an_interruption_but_not_a_checko
     last_good.restore()
     assert (checkpoints / "model-c.keras").exists() and not (checkpoints / "model-d.keras").exists()
     assert json.loads((live / "metrics.json").read_text()) == {"run": "c"}
+
+
+class CrashAt(keras.callbacks.Callback):
+    """Raises as the epoch after `epoch` (0-based) begins: the stage has saved `epoch` by then."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch + 1:
+            raise RuntimeError("simulated crash")
+
+
+def test_a_crashing_run_puts_back_the_good_run_before_it(tmp_path, capsys):
+    write_tiny_windows(tmp_path)
+    run_training(tmp_path, replace(TINY_SETTINGS, epochs=2, sample_every=1))
+    good = {path: path.read_bytes() for path in (tmp_path / "checkpoints").iterdir()} | live_files(tmp_path)
+    with pytest.raises(RuntimeError, match="simulated crash"):  # a new run, crashing after its first epoch
+        run_training(tmp_path, replace(TINY_SETTINGS, epochs=2, sample_every=1, learning_rate=0.02),
+                     callbacks=[CrashAt(epoch=0)])
+    assert "The checkpoint after epoch 2 is kept" in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in (tmp_path / "checkpoints").iterdir()} | live_files(tmp_path) == good

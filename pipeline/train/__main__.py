@@ -3,8 +3,10 @@
 
 In:  the windows, the corpus (`train.txt`, `val.txt`, `vocab.json`); params `train.*` but `step`.
 Out: MODEL_DIR, CHECKPOINTS_DIR and LIVE_DIR (see `pipeline/train/fit.py`); the validation loss and
-the baselines on stdout. SIGTERM is handled like Ctrl-C: the batch being trained is finished, a
-checkpoint of exactly that point is saved, the stage exits, and rerunning resumes from there.
+the baselines on stdout. SIGTERM (and SIGHUP) is handled like Ctrl-C: the batch being trained is
+finished, a checkpoint of exactly that point is saved, the stage exits, and rerunning resumes from
+there; so is the end of the process that started the trainer (`dvc repro` killed). One trainer at a
+time per checkpoint directory; a failed run puts back the last good one (see `fit.train`).
 """
 import argparse
 import signal
@@ -18,6 +20,7 @@ from common.windows import WindowError
 from pipeline.train.callbacks import Interrupted, NonFiniteLoss, StopRequest
 from pipeline.train.checkpoint import CheckpointError
 from pipeline.train.fit import train
+from pipeline.train.guard import Locked, watch_parent
 
 
 def main(argv=None) -> None:
@@ -30,12 +33,14 @@ def main(argv=None) -> None:
         parser.add_argument(name, type=Path, help=meaning)
     args = parser.parse_args(argv)
     stop = StopRequest()
-    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, `kill` and job schedulers: save, then stop
-        signal.signal(signum, stop)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # Ctrl-C, `kill`, schedulers, a closed terminal
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup` asked to ignore SIGHUP: keep it so
+            signal.signal(signum, stop)
+    watch_parent(stop)
     try:
         summary = train(args.windows_dir, args.corpus_dir, args.model_dir, args.live_dir, args.checkpoints_dir,
                         load_settings(TrainSettings), stop=stop)
-    except (ParamsError, WindowError, VocabError, NonFiniteLoss, CheckpointError) as error:
+    except (ParamsError, WindowError, VocabError, NonFiniteLoss, CheckpointError, Locked) as error:
         sys.exit(f"train: {error}")
     except Interrupted as where:
         print(f"train: interrupted {where}; the checkpoint in {args.checkpoints_dir}/ holds exactly that point. "

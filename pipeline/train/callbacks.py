@@ -12,6 +12,7 @@ Out: per epoch, DVCLive metrics (`train/…` and `eval/…`: loss, last-position
 from __future__ import annotations
 
 import math
+import signal
 import sys
 import time
 from pathlib import Path
@@ -38,17 +39,21 @@ class StopRequest:
     (KeyboardInterrupt), keeping the previous checkpoint."""
 
     def __init__(self):
-        self.signal = None
+        self.reason = None
 
     @property
     def requested(self) -> bool:
-        return self.signal is not None
+        return self.reason is not None
 
     def __call__(self, signum, frame):
         if self.requested:
             raise KeyboardInterrupt
-        self.signal = signum
-        print("\ntrain: stopping after this batch, with a checkpoint (signal again to stop at once)",
+        self.request(signal.Signals(signum).name)
+
+    def request(self, why: str) -> None:
+        """Stop as on a first signal (`why` says what asked); the way other threads ask."""
+        self.reason = why
+        print(f"\ntrain: {why}: stopping after this batch, with a checkpoint (signal again to stop at once)",
               file=sys.stderr, flush=True)
 
 
@@ -66,11 +71,12 @@ def keep_history_before(live_dir: Path, epochs_done: int) -> None:
 
 class EpochLogger(keras.callbacks.Callback):
     """Logs every epoch's metrics to DVCLive (val_x as eval/x, the rest as train/x), with those of
-    `evaluate(model)` (a dict, logged under eval/), then steps."""
+    `evaluate(model)` (a dict, logged under eval/), then steps. An epoch in which `guard` saw a
+    non-finite loss is not logged."""
 
-    def __init__(self, live, chars_per_epoch: int, evaluate=None):
+    def __init__(self, live, chars_per_epoch: int, evaluate=None, guard: NaNGuard | None = None):
         super().__init__()
-        self.live, self.evaluate = live, evaluate
+        self.live, self.evaluate, self.guard = live, evaluate, guard
         self.chars_per_epoch = chars_per_epoch
         self.started = time.perf_counter()
 
@@ -78,6 +84,10 @@ class EpochLogger(keras.callbacks.Callback):
         self.started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.guard is not None and self.guard.where is not None:
+            # DVCLive writes NaN as the string "nan": a rerun with nothing left to train would read
+            # it back from metrics.json as the run's result.
+            return
         seconds = time.perf_counter() - self.started
         logs = dict(logs or {})
         if self.evaluate is not None:
@@ -137,11 +147,13 @@ class Checkpointer(keras.callbacks.Callback):
 
 
 class SampleWriter(keras.callbacks.Callback):
-    """Every `every` epochs, writes a short sample per temperature, so a run shows its progress."""
+    """Every `every` epochs, writes a short sample per temperature, so a run shows its progress; not
+    after an epoch in which `guard` saw a non-finite loss (sampling NaN probabilities fails)."""
 
-    def __init__(self, directory: Path, chars: list[str], prompt: str, settings: TrainSettings):
+    def __init__(self, directory: Path, chars: list[str], prompt: str, settings: TrainSettings,
+                 guard: NaNGuard | None = None):
         super().__init__()
-        self.directory, self.chars, self.prompt = Path(directory), chars, prompt
+        self.directory, self.chars, self.prompt, self.guard = Path(directory), chars, prompt, guard
         self.every, self.seed = settings.sample_every, settings.seed
         self.temperatures, self.length = settings.sample_temperatures, settings.sample_length
 
@@ -157,7 +169,7 @@ class SampleWriter(keras.callbacks.Callback):
         (self.directory / "index.md").write_text(f"# Samples during training, {every}\n\n{listed}", encoding="utf-8")
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.every <= 0 or (epoch + 1) % self.every:
+        if self.every <= 0 or (epoch + 1) % self.every or (self.guard is not None and self.guard.where is not None):
             return
         stepper = Stepper(self.model)
         lines = [f"# Samples after epoch {epoch + 1}\n"]

@@ -15,11 +15,15 @@ article's last-position loss on the validation windows stays as `eval/last_loss`
 An interrupted run (Ctrl-C, SIGTERM) saves a checkpoint at the end of the batch it is in and exits;
 rerunning continues from exactly there, on the same batches in the same order (each epoch's shuffle
 has its own seed), so it ends with the weights the run would have had uninterrupted.
+Under faults: the run holds `checkpoints/` alone (`guard.py`), and a run that fails (NaN/inf loss,
+any exception) puts back the checkpoint and DVCLive files of the last good run, which it copied
+aside before starting (`lastgood.py`: why a copy rather than a staging directory).
 """
 from __future__ import annotations
 
 import math
 import shutil
+import sys
 from pathlib import Path
 
 import keras
@@ -33,11 +37,13 @@ from common.vocab import encode, load_vocab
 from common.windows import WindowError, read_meta
 from pipeline.train import checkpoint
 from pipeline.train.baselines import baseline_report
-from pipeline.train.callbacks import (Checkpointer, EpochLogger, NaNGuard, NonFiniteLoss, SampleWriter, StopRequest,
-                                      keep_history_before)
+from pipeline.train.callbacks import (Checkpointer, EpochLogger, Interrupted, NaNGuard, NonFiniteLoss, SampleWriter,
+                                      StopRequest, keep_history_before)
 from pipeline.train.data import batches_per_epoch, training_batches, window_dataset
 from pipeline.train.evaluate import scored_ids, stream_nats
 from pipeline.train.fingerprint import fingerprint
+from pipeline.train.guard import exclusive
+from pipeline.train.lastgood import LastGood
 
 
 def learning_rate(settings: TrainSettings, total_steps: int):
@@ -126,24 +132,51 @@ def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, 
           settings: TrainSettings, *, verbose: int = 2, callbacks: tuple = (), stop: StopRequest | None = None) -> dict:
     """Train (or resume) a model with `settings` (params `train.*`); return the final summary.
     `stop` is set by the stage's signal handler; `callbacks` are extra Keras callbacks, run before
-    ours (tests use them to inject faults)."""
+    ours (tests use them to inject faults). Holds `checkpoints/` alone (`guard.Locked` otherwise);
+    a run that fails (non-finite loss, an exception) puts back the last good run (`lastgood.py`)."""
+    with exclusive(checkpoints):
+        return _train(windows_dir, corpus_dir, model_dir, live_dir, checkpoints, settings, verbose=verbose,
+                      callbacks=callbacks, stop=stop)
+
+
+def _train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, checkpoints: Path,
+           settings: TrainSettings, *, verbose: int, callbacks: tuple, stop: StopRequest | None) -> dict:
     keras.utils.set_random_seed(settings.seed)
     if settings.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     chars = load_vocab(corpus_dir / "vocab.json")
     meta = read_meta(windows_dir, section_length=settings.section_length, chars=chars)
-    windows = {split: meta["splits"][split]["windows"] for split in ("train", "val")}
-    if windows["train"] == 0:
+    if meta["splits"]["train"]["windows"] == 0:
         raise WindowError(f"{windows_dir}: no training windows; the corpus is shorter than "
                           f"section_length + 1 = {settings.section_length + 1} characters.")
+    current = fingerprint(settings, meta)
+    resume = checkpoint.resume_point(checkpoints, current, settings.epochs)  # raises on a damaged checkpoint
+    print(resume.message, flush=True)
+    last_good = LastGood(checkpoints, live_dir)
+    last_good.snapshot(current)  # before anything below clears or overwrites a file of the last good run
+    try:
+        summary = _fit(windows_dir, corpus_dir, model_dir, live_dir, checkpoints, settings, chars, meta, resume,
+                       current, fit_args=dict(verbose=verbose, callbacks=callbacks), stop=stop)
+    except (Interrupted, KeyboardInterrupt):
+        raise  # the interrupted run's checkpoint and curves stay, to be resumed
+    except NonFiniteLoss as error:
+        raise NonFiniteLoss(f"{error} {last_good.restore()}") from None
+    except BaseException:
+        print(f"train: the run failed. {last_good.restore()}", file=sys.stderr, flush=True)
+        raise
+    last_good.discard()
+    return summary
+
+
+def _fit(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, checkpoints: Path,
+         settings: TrainSettings, chars: list[str], meta: dict, resume: checkpoint.Resume, current: dict, *,
+         fit_args: dict, stop: StopRequest | None) -> dict:
+    """Train from `resume` to `settings.epochs`, save the model to `model_dir`; the DVCLive summary."""
+    windows = {split: meta["splits"][split]["windows"] for split in ("train", "val")}
     common = dict(section_length=settings.section_length, chars=chars, batch_size=settings.batch_size,
                   objective=settings.objective)
     val_data = window_dataset(windows_dir, "val", **common) if windows["val"] else None
     batches = batches_per_epoch(windows["train"], settings.batch_size)
-
-    current = fingerprint(settings, meta)
-    resume = checkpoint.resume_point(checkpoints, current, settings.epochs)  # raises on a damaged checkpoint
-    print(resume.message, flush=True)
     with make_strategy(settings.strategy).scope():
         model = compile_model(settings, len(chars), resume, checkpoints, batches)
     if resume.fresh:  # DVCLive clears its own files on a fresh start; the samples are ours
@@ -158,14 +191,14 @@ def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, 
     ids = corpus_ids(corpus_dir, chars)
     with Live(str(live_dir), dvcyaml=False, save_dvc_exp=False, resume=not resume.fresh) as live:
         live.step = resume.epochs_done  # the checkpoint, not DVCLive's own count, says where the run is
-        callbacks = [*callbacks, guard, EpochLogger(live, predicted, StreamEvaluator(ids["val"])),
-                     SampleWriter(live_dir / "samples", chars, prompt, settings), saver]  # saver last: it may stop
+        logger = EpochLogger(live, predicted, StreamEvaluator(ids["val"]), guard)
+        sampler = SampleWriter(live_dir / "samples", chars, prompt, settings, guard)
+        callbacks = [*fit_args["callbacks"], guard, logger, sampler, saver]  # saver last: it may stop
         fit_epochs(model, windows_dir, settings, resume, batches, common,
-                   dict(validation_data=val_data, callbacks=callbacks, verbose=verbose), guard)
+                   dict(validation_data=val_data, callbacks=callbacks, verbose=fit_args["verbose"]), guard)
         if guard.where is not None:
-            raise NonFiniteLoss(f"the training loss became NaN or infinite at {guard.where}. The checkpoint of "
-                                f"epoch {saver.epochs_done} is kept in {checkpoints}/. Lower train.learning_rate "
-                                "or set train.clipnorm, then rerun.")
+            raise NonFiniteLoss(f"the training loss became NaN or infinite at {guard.where}. Lower "
+                                "train.learning_rate or set train.clipnorm, then rerun.")
         scored = baselines(ids, chars)  # NaN without validation text: leave those out of the JSON
         live.summary["baselines"] = {k: v for k, v in scored.items() if isinstance(v, (int, float)) and v == v}
         live.summary["params"] = model.count_params()

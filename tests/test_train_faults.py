@@ -1,0 +1,211 @@
+"""Nothing silently wrong under faults: one trainer per workspace, none outliving `dvc repro`, and a
+failed run keeps the last good one.
+
+The stage runs as DVC runs it: `python -m pipeline.train` in subprocesses, and real `dvc repro` in
+a temporary git + DVC workspace of the small sample pipeline.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import keras
+import pytest
+import yaml
+
+from conftest import TINY_SETTINGS, run_training, write_tiny_windows
+from pipeline.workspace import commit_all, dvc, dvc_env, prepare_workspace, run
+from test_resume import ARGS, make_run_dir
+
+SMALL = {"scrape.source": "sample", "scrape.delay": 0.0, "scrape.limit": 2, "train.hidden_units": 8,
+         "train.epochs": 12, "train.batch_size": 64, "train.lr_schedule": "constant", "train.sample_every": 1,
+         "sample.length": 10, "sample.temperatures": [0]}
+
+
+def wait_for(condition, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"waited {seconds} s for {what}")
+
+
+def trainer_under(pid: int) -> int | None:
+    """The PID of a `python -m pipeline.train` descending from process `pid`, read from /proc."""
+    parents, commands = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            commands[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    for child, command in commands.items():
+        ancestor = parents.get(child)
+        while ancestor not in (None, 0, 1, pid):
+            ancestor = parents.get(ancestor)
+        if ancestor == pid and b"pipeline.train" in command:
+            return child
+    return None
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie whose parent has not reaped it yet counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def logged_steps(root):
+    rows = (root / "dvclive/plots/metrics/train/loss.tsv").read_text().splitlines()[1:]
+    return [int(row.split("\t")[0]) for row in rows]
+
+
+def live_files(root) -> dict:
+    return {str(path.relative_to(root)): path.read_bytes() for path in (root / "dvclive").rglob("*") if path.is_file()}
+
+
+def test_a_second_trainer_on_the_same_checkpoints_exits_at_once_naming_the_holder(tmp_path):
+    root = make_run_dir(tmp_path / "run", epochs=1000)
+    command = [sys.executable, "-m", "pipeline.train", *ARGS]
+    first = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        loss = root / "dvclive/plots/metrics/train/loss.tsv"
+        wait_for(lambda: loss.exists() and len(loss.read_text().splitlines()) >= 2, 60, "the first trainer's epoch 1")
+        started = time.monotonic()
+        second = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1, second.stderr[-2000:]
+        assert f"another trainer (PID {first.pid}) is training in checkpoints/" in second.stderr
+        assert time.monotonic() - started < 30  # TensorFlow's import, no training
+        assert first.poll() is None  # the holder trains on, undisturbed
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=60) == 130, first.stderr.read()[-2000:]
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory, project_root):
+    """The small pipeline up to the windows, committed: the tests below run the train stage."""
+    dest = prepare_workspace(project_root, tmp_path_factory.mktemp("faults") / "ws", SMALL)
+    dvc(["repro", "window"], dest, capture=True)
+    commit_all(dest, "windows")
+    return dest
+
+
+def test_killing_dvc_repro_stops_the_trainer_and_the_rerun_logs_each_epoch_once(workspace, tmp_path):
+    log = open(tmp_path / "repro.log", "w")
+    repro = subprocess.Popen([sys.executable, "-m", "dvc", "repro"], cwd=workspace, env=dvc_env(), stdout=log,
+                             stderr=subprocess.STDOUT)
+    try:
+        loss = workspace / "dvclive/plots/metrics/train/loss.tsv"
+        wait_for(lambda: loss.exists() and len(loss.read_text().splitlines()) >= 2, 120, "epoch 1 to be logged")
+        trainer = trainer_under(repro.pid)
+        assert trainer is not None
+        repro.send_signal(signal.SIGTERM)  # dvc only: it does not pass the signal on to its stage
+        repro.wait(timeout=30)
+        wait_for(lambda: not alive(trainer), 60, f"the trainer (PID {trainer}) to stop")
+    finally:
+        repro.kill()
+        log.close()
+    output = (tmp_path / "repro.log").read_text()
+    assert "is gone: stopping after this batch" in output, output[-3000:]
+    state = json.loads((workspace / "checkpoints/state.json").read_text())
+    assert state["epochs_done"] < SMALL["train.epochs"], "the trainer outlived dvc repro and finished"
+
+    out = dvc(["repro"], workspace, capture=True).stdout
+    assert "resuming from the checkpoint" in out, out
+    assert logged_steps(workspace) == list(range(SMALL["train.epochs"]))
+    assert json.loads(dvc(["status", "--json"], workspace, capture=True).stdout) == {}
+    commit_all(workspace, "a good run")
+
+
+def test_a_nan_run_keeps_the_good_run_and_going_back_reruns_cleanly(workspace):
+    dvc(["repro"], workspace, capture=True)  # the good run (nothing to do after the test above)
+    good_state = (workspace / "checkpoints/state.json").read_text()
+    good_live = live_files(workspace)
+    assert "dvclive/samples/epoch-012.md" in good_live
+
+    params = yaml.safe_load((workspace / "params.yaml").read_text())
+    params["train"]["learning_rate"] = 1e38  # the loss overflows in batch 2
+    (workspace / "params.yaml").write_text(yaml.safe_dump(params))
+    failed = subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=workspace, env=dvc_env(), capture_output=True,
+                            text=True)
+    assert failed.returncode != 0
+    assert "training from scratch" in failed.stdout and "NaN or infinite" in failed.stderr, failed.stderr[-3000:]
+    assert "The checkpoint after epoch 12 is kept in checkpoints/" in failed.stderr
+    assert (workspace / "checkpoints/state.json").read_text() == good_state
+    assert live_files(workspace) == good_live
+    assert not (workspace / "checkpoints/.last-good").exists()
+
+    run(["git", "checkout", "params.yaml"], workspace)
+    out = dvc(["repro"], workspace, capture=True).stdout
+    assert "resuming from the checkpoint in checkpoints after epoch 12" in out and "validation:" in out, out
+    assert live_files(workspace) == good_live
+    assert json.loads(dvc(["status", "--json"], workspace, capture=True).stdout) == {}
+
+
+def write_run(checkpoints, live, name: str, fingerprint: dict) -> None:
+    """A stand-in checkpoint and curves, as the stage leaves them, marked `name`."""
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    for old in checkpoints.glob("*.keras"):
+        old.unlink()
+    (checkpoints / f"model-{name}.keras").write_text(name)
+    (checkpoints / "state.json").write_text(json.dumps({"epochs_done": 2, "batches_done": 0, "model": name,
+                                                        "fingerprint": fingerprint}))
+    (live / "plots/metrics/train").mkdir(parents=True, exist_ok=True)
+    (live / "plots/metrics/train/loss.tsv").write_text(f"step\tloss\n0\t{name}\n")
+    (live / "metrics.json").write_text(json.dumps({"run": name}))
+
+
+def test_the_copy_of_the_last_good_run_survives_an_interruption_but_not_a_checkout(tmp_path):
+    from pipeline.train.lastgood import LastGood
+
+    checkpoints, live = tmp_path / "checkpoints", tmp_path / "dvclive"
+    write_run(checkpoints, live, "a", {"run": "a"})
+    good = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    last_good = LastGood(checkpoints, live)
+    last_good.snapshot({"run": "b"})
+    write_run(checkpoints, live, "b", {"run": "b"})  # run b saved a checkpoint, then was interrupted
+    last_good.snapshot({"run": "b"})  # the resumed attempt keeps the copy of a
+    write_run(checkpoints, live, "b2", {"run": "b"})
+    assert "after epoch 2" in last_good.restore()  # b failed: a is back, exactly
+    assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == good
+
+    last_good.snapshot({"run": "b"})
+    write_run(checkpoints, live, "c", {"run": "c"})  # interrupted b, then `dvc checkout` of run c
+    last_good.snapshot({"run": "d"})  # the copy of a no longer applies: c is the last good run
+    write_run(checkpoints, live, "d", {"run": "d"})
+    last_good.restore()
+    assert (checkpoints / "model-c.keras").exists() and not (checkpoints / "model-d.keras").exists()
+    assert json.loads((live / "metrics.json").read_text()) == {"run": "c"}
+
+
+class CrashAt(keras.callbacks.Callback):
+    """Raises as the epoch after `epoch` (0-based) begins: the stage has saved `epoch` by then."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch + 1:
+            raise RuntimeError("simulated crash")
+
+
+def test_a_crashing_run_puts_back_the_good_run_before_it(tmp_path, capsys):
+    write_tiny_windows(tmp_path)
+    run_training(tmp_path, replace(TINY_SETTINGS, epochs=2, sample_every=1))
+    good = {path: path.read_bytes() for path in (tmp_path / "checkpoints").iterdir()} | live_files(tmp_path)
+    with pytest.raises(RuntimeError, match="simulated crash"):  # a new run, crashing after its first epoch
+        run_training(tmp_path, replace(TINY_SETTINGS, epochs=2, sample_every=1, learning_rate=0.02),
+                     callbacks=[CrashAt(epoch=0)])
+    assert "The checkpoint after epoch 2 is kept" in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in (tmp_path / "checkpoints").iterdir()} | live_files(tmp_path) == good

@@ -22,6 +22,7 @@ aside before starting (`lastgood.py`: why a copy rather than a staging directory
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -204,8 +205,11 @@ def _fit(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, c
         live.summary["params"] = model.count_params()
         summary = dict(live.summary)
     model_dir.mkdir(parents=True, exist_ok=True)
-    model.save(model_dir / "model.keras")
-    shutil.copyfile(corpus_dir / "vocab.json", model_dir / "vocab.json")
+    # written aside and renamed: the last good model stays whole until the new one is (persist output)
+    model.save(model_dir / ".new-model.keras")
+    shutil.copyfile(corpus_dir / "vocab.json", model_dir / ".new-vocab.json")
+    os.replace(model_dir / ".new-model.keras", model_dir / "model.keras")
+    os.replace(model_dir / ".new-vocab.json", model_dir / "vocab.json")
     return summary
 
 

@@ -9,12 +9,11 @@ Out: `<checkpoints>/.last-good/`: a copy of the checkpoint (state.json and the m
 
 Why a copy and not a staging directory: an interrupted run (SIGTERM, `dvc repro` killed) must leave
 its own checkpoint and curves in place to be resumed, and DVC empties none of these paths, since
-they are `persist: true` outputs (`models/` is not: DVC deletes it before the stage runs, and
-`dvc checkout models` puts back the last good one from its cache). So the run writes in place and
-the copy is taken only when no unfinished attempt left one: after an interruption the copy still
-holds the last run that finished, which is what a failure of the resumed attempt goes back to. A
-copy that no longer applies (the checkpoint is neither the copied one nor the attempt's, e.g. after
-`dvc checkout` of another run) is taken anew.
+they are `persist: true` outputs (so is `models/`, which only a finished run replaces). So the run
+writes in place and the copy is taken only when no unfinished attempt left one: after an
+interruption the copy still holds the last run that finished, which is what a failure of the resumed
+attempt goes back to. A copy that no longer applies (the checkpoint is neither the copied one nor
+the attempt's, e.g. after `dvc checkout` of another run) is taken anew.
 `.dvcignore` lists `.last-good`, so the copy is never part of the cached `checkpoints/` output.
 """
 from __future__ import annotations
@@ -107,7 +106,7 @@ class LastGood:
         where = f"after epoch {done['epochs_done']}" + (f", batch {done['batches_done']} of the next"
                                                         if done["batches_done"] else "")
         return (f"The checkpoint {where} is kept in {self.checkpoints}/, with its curves and samples in "
-                f"{self.live_dir}/ (`dvc checkout models` puts back the model of the last good `dvc repro`).")
+                f"{self.live_dir}/, and the last finished run's model in models/.")
 
     def discard(self) -> None:
         shutil.rmtree(self.kept, ignore_errors=True)

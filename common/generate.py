@@ -39,10 +39,10 @@ def load_generator(model_dir: Path) -> tuple[Stepper, list[str]]:
             raise SampleError(f"{path}: not found. Train a model first: `make demo` writes demo/models, "
                               "`dvc repro` writes models/.")
     try:
-        chars = load_vocab(vocab_path)
+        chars = load_vocab(vocab_path, fix="It should be the one saved with the model: rerun `dvc repro train`, "
+                                           "or `dvc checkout models` to restore the cached one.")
     except VocabError as error:
-        raise SampleError(f"{error.args[0].split('. Run')[0]}. It should be the one saved with the model: "
-                          "rerun `dvc repro train`, or `dvc checkout models` to restore the cached one.") from None
+        raise SampleError(str(error)) from None
     try:
         model = keras.models.load_model(model_path)
     except Exception as error:  # Keras says "File not found" of a truncated zip, BadZipFile of a flipped byte

@@ -25,12 +25,13 @@ def vocab_hash(chars: list[str]) -> str:
     return hashlib.sha256("".join(chars).encode("utf-8")).hexdigest()
 
 
-def load_vocab(path: Path) -> list[str]:
-    """Return the list of characters in `vocab.json`; a character's id is its index."""
+def load_vocab(path: Path, fix: str = "Run `dvc repro clean`.") -> list[str]:
+    """Return the list of characters in `vocab.json`; a character's id is its index. `fix` is what
+    an unreadable file's message tells the user to do (the corpus's vocabulary by default)."""
     try:
         chars = json.loads(Path(path).read_text(encoding="utf-8"))["chars"]
     except (OSError, ValueError, KeyError) as error:
-        raise VocabError(f"{path}: not a readable vocab file ({error}). Run `dvc repro clean`.") from None
+        raise VocabError(f"{path}: not a readable vocab file ({error}). {fix}") from None
     if len(chars) > 256:
         raise VocabError(f"{path}: {len(chars)} symbols do not fit in uint8 ids (at most 256).")
     return chars

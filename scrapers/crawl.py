@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-
 from urllib.parse import urlsplit
 
 from scrapers.checks import Check, page_problem

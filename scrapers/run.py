@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import sys
 import threading
-from urllib.parse import urlsplit
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Callable
 
 from tqdm import tqdm

@@ -2,8 +2,9 @@
 
 In: the sample site root (`sample_site/`, holding one document root per site, see docs/contracts.md).
 Out: a context manager yielding `{site: base URL}`, e.g. {"imsdb": "http://127.0.0.1:40123", ...};
-each site has its own `ThreadingHTTPServer` on an ephemeral 127.0.0.1 port (or given ones) (so root-relative links
-resolve as on the real hosts), in a daemon thread, silent, shut down when the block ends.
+each site has its own `ThreadingHTTPServer` on a 127.0.0.1 port, ephemeral or given (its own port
+so that root-relative links resolve as on the real hosts), in a daemon thread, silent, shut down
+when the block ends.
 For livesinabox the page to scrape is `<base>/friends/scripts.shtml`. `serve_directory` serves
 any one directory the same way (the tests serve their fixture sites with it).
 """

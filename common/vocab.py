@@ -30,7 +30,7 @@ def load_vocab(path: Path, fix: str = "Run `dvc repro clean`.") -> list[str]:
     an unreadable file's message tells the user to do (the corpus's vocabulary by default)."""
     try:
         chars = json.loads(Path(path).read_text(encoding="utf-8"))["chars"]
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, TypeError) as error:  # TypeError: valid JSON, not a mapping
         raise VocabError(f"{path}: not a readable vocab file ({error}). {fix}") from None
     if len(chars) > 256:
         raise VocabError(f"{path}: {len(chars)} symbols do not fit in uint8 ids (at most 256).")

@@ -125,7 +125,7 @@ def corrupted_copy(trained, tmp_path, name, how):
 
 @pytest.mark.parametrize("name, how", [("model.keras", "empty"), ("model.keras", "truncated"),
                                        ("model.keras", "flipped"), ("vocab.json", "{not json"),
-                                       ("vocab.json", '{"symbols": []}')])
+                                       ("vocab.json", '{"symbols": []}'), ("vocab.json", "[1, 2]")])
 def test_a_corrupt_model_or_vocab_is_named(trained, tmp_path, name, how):
     """Before: 'File not found ... accessible .keras zip' of a file that exists, or a raw
     BadZipFile / JSONDecodeError / KeyError."""

@@ -6,8 +6,9 @@ Out: `exclusive(directory)`: a context holding an exclusive `fcntl.flock` on `<d
      it. The kernel releases the lock when its process dies, however it dies, so a stale lock file
      never blocks a rerun. `watch_parent(stop)`: a daemon thread that requests a stop, as SIGTERM
      does (finish the batch, save a checkpoint of exactly that point, exit), when the process that
-     started the trainer is gone: `kill` of `dvc repro` does not reach its child, which would
-     otherwise train on while the next `dvc repro` starts another on the same files.
+     started the trainer (the first ancestor that is not a shell, `lineage()`) is gone: `kill` of
+     `dvc repro` does not reach its child, which would otherwise train on while the next
+     `dvc repro` starts another on the same files.
 `.dvcignore` lists the lock file, so it is never part of the cached `checkpoints/` output.
 """
 from __future__ import annotations
@@ -46,14 +47,50 @@ def exclusive(directory: Path):
         os.close(fd)  # releases the lock
 
 
+SHELLS = {"sh", "dash", "bash", "zsh", "ksh", "mksh", "fish", "busybox"}
+
+
+def _stat(pid: int) -> tuple[str, int]:
+    """(command name, parent PID) of a process, from /proc (Linux)."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    name, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+    return name, int(rest[1])
+
+
+def lineage() -> list[int]:
+    """Our parent, then its parents for as long as the one before is a shell: DVC runs a stage through
+    `$SHELL -c cmd`, and a shell that does not exec its last command (dash, CI's /bin/sh) stays our
+    parent after `dvc repro` is killed, so only the shell's own parent changes."""
+    chain = [os.getppid()]
+    try:
+        while _stat(chain[-1])[0] in SHELLS and len(chain) < 8:
+            parent = _stat(chain[-1])[1]
+            if parent <= 1:
+                break
+            chain.append(parent)
+    except (OSError, ValueError):  # no /proc (not Linux): the direct parent only
+        pass
+    return chain
+
+
+def _intact(chain: list[int]) -> bool:
+    if os.getppid() != chain[0]:
+        return False
+    try:
+        return all(_stat(child)[1] == parent for child, parent in zip(chain, chain[1:]))
+    except (OSError, ValueError):
+        return False
+
+
 def watch_parent(stop, interval: float = 0.2) -> threading.Thread:
-    """Request `stop` once the parent process (e.g. `dvc repro`) is gone; the thread dies with us."""
-    parent = os.getppid()
+    """Request `stop` once the process that started us (e.g. `dvc repro`, through any shells) is gone;
+    the thread dies with us."""
+    chain = lineage()
 
     def watch():
         while not stop.requested:
-            if os.getppid() != parent:  # reparented: the process that started us has exited
-                stop.request(f"the process that started the trainer (PID {parent}) is gone")
+            if not _intact(chain):  # someone in the chain was reparented: the one above it has exited
+                stop.request(f"the process that started the trainer (PID {chain[-1]}) is gone")
                 return
             threading.Event().wait(interval)
 

@@ -44,7 +44,7 @@ def load_generator(model_dir: Path) -> tuple[Stepper, list[str]]:
     except VocabError as error:
         raise SampleError(str(error)) from None
     try:
-        model = keras.models.load_model(model_path)
+        model = keras.models.load_model(model_path, compile=False)  # generation needs no optimizer
     except Exception as error:  # Keras says "File not found" of a truncated zip, BadZipFile of a flipped byte
         reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:200]
         raise SampleError(f"{model_path}: not a readable Keras model, truncated or corrupt ({reason}). "

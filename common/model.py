@@ -6,12 +6,32 @@ Out: `build_model(...)`, a Keras model from int ids `[batch, time]` to the logit
      carrying the LSTM state, so generating n characters costs n steps instead of n windows.
 
 The LSTM keeps Keras's defaults (tanh, sigmoid, no recurrent dropout, no unroll) so that it can use
-the cuDNN kernel on a GPU.
+the cuDNN kernel on a GPU. Mixed precision (`precision(setting)`, params `train.mixed_precision`):
+a model built under it computes its layers in float16 or bfloat16 with float32 weights, and its
+logits in float32; the `Stepper` always runs those float32 weights in float32, whatever policy the
+model was trained or loaded under, so generation and evaluation do not depend on it.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import keras
 import tensorflow as tf
+
+# train.mixed_precision -> Keras dtype policy
+POLICIES = {False: "float32", True: "mixed_float16", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
+
+
+@contextmanager
+def precision(setting):
+    """Keras's global dtype policy for `setting` while inside, the previous one after: the policy is
+    global to the process, and a model built inside keeps its own policy when it leaves."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(POLICIES[setting])
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 @keras.saving.register_keras_serializable(package="scriptlm")
@@ -76,6 +96,7 @@ class Stepper:
     `one_step` is the same arithmetic for a single character written out as plain tensor ops
     (a row lookup instead of a one-hot matmul, no RNN loop), which is what makes generating one
     character at a time cheap. `refresh(model)` copies the model's current weights in again.
+    Both run in float32 (states too), on the float32 weights a mixed-precision model also keeps.
     """
 
     def __init__(self, model: keras.Model):
@@ -85,16 +106,22 @@ class Stepper:
         self.units = [l.units for l in lstms]
         ids = keras.Input(shape=(None,), dtype="int32")
         states_in, states_out = [], []
-        x = encoder(ids)
-        self.twins = []
+        if isinstance(encoder, keras.layers.Embedding):  # the model's own may compute in float16
+            twin_encoder = keras.layers.Embedding(encoder.input_dim, encoder.output_dim, dtype="float32")
+            self.twins = [(twin_encoder, encoder)]
+        else:
+            twin_encoder, self.twins = OneHot(encoder.depth, dtype="float32"), []
+        x = twin_encoder(ids)
         for lstm in lstms:
             h, c = keras.Input(shape=(lstm.units,)), keras.Input(shape=(lstm.units,))
-            stateful_twin = keras.layers.LSTM(lstm.units, return_sequences=True, return_state=True)
+            stateful_twin = keras.layers.LSTM(lstm.units, return_sequences=True, return_state=True, dtype="float32")
             x, h_out, c_out = stateful_twin(x, initial_state=[h, c])
             self.twins.append((stateful_twin, lstm))
             states_in += [h, c]
             states_out += [h_out, c_out]
-        self.graph = keras.Model([ids, *states_in], [head(x), *states_out])
+        twin_head = keras.layers.Dense(head.units, dtype="float32")
+        self.twins.append((twin_head, head))
+        self.graph = keras.Model([ids, *states_in], [twin_head(x), *states_out])
         self.step = tf.function(lambda ids, state: self.graph([ids, *state]), reduce_retracing=True)
         self.encoder, self.lstms, self.head = encoder, lstms, head
 
@@ -108,8 +135,8 @@ class Stepper:
 
     def refresh(self) -> None:
         """Copy the model's current weights into the twin and the one-step variables (after training)."""
-        for twin, lstm in self.twins:
-            twin.set_weights(lstm.get_weights())
+        for twin, layer in self.twins:
+            twin.set_weights(layer.get_weights())
         if self.embeddings is not None:
             self.embeddings.assign(self.encoder.get_weights()[0])
         for variables, lstm in zip(self.cells, self.lstms):

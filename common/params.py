@@ -112,7 +112,8 @@ SCHEMA: dict[str, Key] = {
     "train.sample_length": Key(int, _positive, "> 0"),
     "train.strategy": Key(str, _one_of("auto", "one_device", "mirrored", "multi_worker"),
                           "auto, one_device, mirrored or multi_worker"),
-    "train.mixed_precision": Key(bool),
+    "train.mixed_precision": Key((bool, str), _one_of(False, True, "float16", "bfloat16"),
+                                 "a precision: false, float16 or bfloat16 (true means float16)"),
     "train.jit_compile": Key(bool),
     "train.learning_rate": Key(NUMBER, _positive, "> 0"),
     "train.lr_schedule": Key(str, _one_of("constant", "cosine"), "constant or cosine"),
@@ -162,8 +163,9 @@ def _described(value) -> str:
 
 
 def _is(value, types) -> bool:
-    """isinstance, but a YAML true/false is not a number."""
-    return isinstance(value, types) and (not isinstance(value, bool) or types is bool)
+    """isinstance, but a YAML true/false is not a number: only keys that name bool take it."""
+    named = types if isinstance(types, tuple) else (types,)
+    return isinstance(value, types) and (not isinstance(value, bool) or bool in named)
 
 
 def _expected(rule: Key) -> str:

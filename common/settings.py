@@ -106,7 +106,7 @@ class TrainSettings:
     sample_temperatures: tuple[float, ...] = key("train.sample_temperatures")
     sample_length: int = key("train.sample_length")
     strategy: str = key("train.strategy")
-    mixed_precision: bool = key("train.mixed_precision")
+    mixed_precision: bool | str = key("train.mixed_precision")  # false, true (= float16), float16, bfloat16
     jit_compile: bool = key("train.jit_compile")
 
 

@@ -2,7 +2,7 @@
 
 In:  a checkpoint directory (the `train` stage's output `checkpoints/`, cached by DVC and
      `persist: true`), the model, its position and the run's fingerprint (`fingerprint.py`).
-Out: `checkpoints/model-<iterations>.keras` (weights and optimizer state) and
+Out: `checkpoints/model-<epochs>-<batches>.keras` (weights and optimizer state, at that position) and
      `checkpoints/state.json`: `{"epochs_done", "batches_done", "iterations", "model", "model_sha256",
      "fingerprint"}`, where `batches_done` counts the batches of epoch `epochs_done + 1` already
      trained (0 at an epoch's end). `resume_point()` says where a rerun starts, or why from scratch.
@@ -96,7 +96,8 @@ def save(directory: Path, model: keras.Model, epochs_done: int, batches_done: in
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     iterations = int(model.optimizer.iterations.numpy())
-    name = f"model-{iterations:09d}.keras"
+    # named by position: under float16 loss scaling two saves can have the same optimizer step count
+    name = f"model-{epochs_done:05d}-{batches_done:09d}.keras"
     temporary = directory / f".{name}.tmp.keras"
     model.save(temporary)
     os.replace(temporary, directory / name)
@@ -114,6 +115,12 @@ def load_model(directory: Path) -> keras.Model:
     state = load_state(directory)
     path = Path(directory) / state["model"]
     try:
-        return keras.models.load_model(path)
+        model = keras.models.load_model(path)
     except Exception as error:  # Keras raises many kinds for a damaged archive
         raise _unusable(path, f"Keras cannot load it ({type(error).__name__}: {error})") from None
+    # Keras only warns when it skips an optimizer's state (a float16 checkpoint loaded outside its
+    # policy gets a plain optimizer with zero moments): a resume from it would silently differ.
+    if int(model.optimizer.iterations.numpy()) != state["iterations"]:
+        raise _unusable(path, f"its optimizer state did not load (step {int(model.optimizer.iterations.numpy())}, "
+                              f"saved at step {state['iterations']})")
+    return model

@@ -32,7 +32,7 @@ import tensorflow as tf
 from dvclive import Live
 
 from common.generate import pick_prompt
-from common.model import Stepper, build_model, last_accuracy, last_loss
+from common.model import Stepper, build_model, last_accuracy, last_loss, precision
 from common.settings import TrainSettings
 from common.vocab import encode, load_vocab
 from common.windows import WindowError, read_meta
@@ -84,11 +84,14 @@ def compile_model(settings: TrainSettings, vocab_size: int, resume: checkpoint.R
     if not resume.fresh:
         model = checkpoint.load_model(checkpoints)
         expected = resume.epochs_done * batches + resume.batches_done
-        if int(model.optimizer.iterations.numpy()) != expected:
+        taken = int(model.optimizer.iterations.numpy())
+        # float16 loss scaling skips the steps whose gradients overflowed, and does not count them
+        skips = isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        if taken > expected or (taken < expected and not skips):
             raise checkpoint.CheckpointError(
-                f"{checkpoints}: the model has taken {int(model.optimizer.iterations.numpy())} optimizer steps, "
-                f"but its position (epoch {resume.epochs_done}, batch {resume.batches_done}) means {expected}. "
-                f"Delete {checkpoints}/ to train from scratch.")
+                f"{checkpoints}: the model has taken {taken} optimizer steps, but its position (epoch "
+                f"{resume.epochs_done}, batch {resume.batches_done}) means {expected}. Delete "
+                f"{checkpoints}/ to train from scratch.")
         return model
     model = build_model(vocab_size, hidden_units=settings.hidden_units, layers=settings.layers,
                         embedding=settings.embedding, dropout=settings.dropout,
@@ -135,7 +138,7 @@ def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, 
     `stop` is set by the stage's signal handler; `callbacks` are extra Keras callbacks, run before
     ours (tests use them to inject faults). Holds `checkpoints/` alone (`guard.Locked` otherwise);
     a run that fails (non-finite loss, an exception) puts back the last good run (`lastgood.py`)."""
-    with exclusive(checkpoints):
+    with exclusive(checkpoints), precision(settings.mixed_precision):
         return _train(windows_dir, corpus_dir, model_dir, live_dir, checkpoints, settings, verbose=verbose,
                       callbacks=callbacks, stop=stop)
 
@@ -143,8 +146,6 @@ def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, 
 def _train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, checkpoints: Path,
            settings: TrainSettings, *, verbose: int, callbacks: tuple, stop: StopRequest | None) -> dict:
     keras.utils.set_random_seed(settings.seed)
-    if settings.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_float16")
     chars = load_vocab(corpus_dir / "vocab.json")
     meta = read_meta(windows_dir, section_length=settings.section_length, chars=chars)
     if meta["splits"]["train"]["windows"] == 0:

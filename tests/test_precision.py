@@ -1,0 +1,125 @@
+"""Mixed precision, XLA and single-device runs end to end on CPU: train with per-epoch samples,
+resume, save, reload, sample; and a mixed-precision model's generator against float32 arithmetic.
+
+Each variant trains the tiny model for real (2 epochs, then a resumed third). The reference for the
+generator is an independent float32 copy of the model (built under the float32 policy, weights
+copied), not the generator's own code.
+"""
+import copy
+from dataclasses import replace
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import TINY_SETTINGS, run_training, write_tiny_windows
+from common.generate import generate, load_generator
+from common.model import build_model
+from common.params import ParamsError, check_params, load_params
+from common.settings import SampleSettings
+from pipeline.sample.samples import write_samples
+
+VARIANTS = {
+    "float16": dict(mixed_precision="float16"),
+    "bfloat16": dict(mixed_precision="bfloat16"),
+    "true-means-float16": dict(mixed_precision=True),
+    "jit_compile": dict(jit_compile=True),
+    "one_device": dict(strategy="one_device"),
+}
+# How far the model's own low-precision forward pass may be from float32 arithmetic on the same
+# weights (logits of the tiny model): float16 keeps 11 significant bits, bfloat16 8.
+TOLERANCE = {"mixed_float16": 0.05, "mixed_bfloat16": 0.3, "float32": 1e-5}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_variant_trains_samples_resumes_and_its_model_samples(variant, tmp_path, capsys):
+    """Fails on: the float16 generator multiplying float16 states by float32 weights (a TypeError at
+    the first per-epoch sample), a policy left set after the run, a float16 checkpoint that cannot
+    be resumed (loss scaling skips steps, so the step count lags the position), or a saved model
+    that loads under another policy or cannot be sampled."""
+    chars = write_tiny_windows(tmp_path)
+    settings = replace(TINY_SETTINGS, epochs=2, sample_every=1, sample_length=20, objective="all",
+                       **VARIANTS[variant])
+    run_training(tmp_path, settings)
+    assert keras.mixed_precision.global_policy().name == "float32"  # scoped to the run
+    assert sorted(p.name for p in (tmp_path / "dvclive/samples").glob("epoch-*")) == ["epoch-001.md", "epoch-002.md"]
+
+    capsys.readouterr()
+    summary = run_training(tmp_path, replace(settings, epochs=3))
+    assert "resuming from the checkpoint" in capsys.readouterr().out
+    assert summary["step"] == 2 and (tmp_path / "dvclive/samples/epoch-003.md").exists()
+
+    stepper, loaded_chars = load_generator(tmp_path / "models")
+    assert loaded_chars == chars
+    model = stepper.lstms[0]
+    expected_policy = {"float16": "mixed_float16", "bfloat16": "mixed_bfloat16", "true-means-float16": "mixed_float16"}
+    policy = expected_policy.get(variant, "float32")
+    assert model.dtype_policy.name == policy  # the saved model keeps the policy it was trained under
+
+    text = generate(stepper, chars, "The bus", length=40, temperature=0.5, seed=3)[0]
+    assert len(text) == 40 and set(text) <= set(chars)
+    written = write_samples(tmp_path / "models", tmp_path / "corpus/val.txt", tmp_path / "samples",
+                            SampleSettings(12, (0.0, 1.0), 30, 0, "", 1))  # the sample stage's core
+    assert len(written) == 2 and all(len(text) >= 30 for text in written.values())
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_the_generator_of_a_mixed_model_computes_in_float32(policy, tmp_path):
+    """The generator's logits equal a float32 copy of the model's weights (1e-5), and the mixed model's
+    own forward pass is within TOLERANCE of them. Fails if the generator ran in float16 (errors of
+    1e-2) or on weights other than the model's."""
+    from common.model import Stepper
+
+    keras.utils.set_random_seed(1)
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        mixed = build_model(20, hidden_units=32, embedding=8, all_positions=True)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    reference = build_model(20, hidden_units=32, embedding=8, all_positions=True)
+    assert reference.get_layer("lstm_0").dtype_policy.name == "float32"
+    reference.set_weights([w * 4 for w in mixed.get_weights()])  # larger weights: differences show
+    mixed.set_weights(reference.get_weights())
+    ids = np.random.default_rng(0).integers(0, 20, size=(3, 40))
+    expected = reference(ids).numpy()
+
+    stepper = Stepper(mixed)
+    logits, _ = stepper.feed_all(ids, stepper.zero_state(3))
+    np.testing.assert_allclose(logits.numpy(), expected, atol=1e-5)
+    state = stepper.zero_state(3)
+    for t in range(ids.shape[1]):
+        step_logits, state = stepper.one_step(ids[:, t], state)
+    np.testing.assert_allclose(step_logits.numpy(), expected[:, -1], atol=1e-5)
+
+    own = mixed(ids).numpy()
+    assert own.dtype == np.float32  # the logits layer stays float32 under the policy
+    assert 1e-5 < np.abs(own - expected).max() < TOLERANCE[policy]
+
+
+def test_mixed_precision_param_values(project_root):
+    """false, true, float16 and bfloat16 pass; anything else is named with the accepted values."""
+    params = load_params(project_root / "params.yaml")
+    for value in (False, True, "float16", "bfloat16"):
+        changed = copy.deepcopy(params)
+        changed["train"]["mixed_precision"] = value
+        check_params(changed)
+    for value in ("float32", "mixed_float16", 1):
+        changed = copy.deepcopy(params)
+        changed["train"]["mixed_precision"] = value
+        with pytest.raises(ParamsError, match="false, float16 or bfloat16"):
+            check_params(changed)
+
+
+def test_a_float16_checkpoint_loaded_outside_its_policy_is_refused_not_reset(tmp_path):
+    """Keras loads a float16 checkpoint outside the mixed policy with a fresh optimizer (zero Adam
+    moments, step 0) and only warns; the resume would silently restart the optimizer."""
+    from common.model import precision
+    from pipeline.train import checkpoint
+
+    write_tiny_windows(tmp_path)
+    run_training(tmp_path, replace(TINY_SETTINGS, epochs=1, mixed_precision="float16"))
+    with precision("float16"):
+        assert int(checkpoint.load_model(tmp_path / "checkpoints").optimizer.iterations.numpy()) > 0
+    with pytest.raises(checkpoint.CheckpointError, match="optimizer state did not load"):
+        checkpoint.load_model(tmp_path / "checkpoints")

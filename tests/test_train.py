@@ -98,22 +98,35 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     sys.path.insert(0, {tests!r})
     from dataclasses import replace
+    from pathlib import Path
+    import keras, numpy as np
     from conftest import TINY_SETTINGS, run_training
-    from pipeline.train.fit import make_strategy
+    from pipeline.train.distribute import make_strategy
     assert make_strategy("mirrored").num_replicas_in_sync == 2
-    summary = run_training(__import__("pathlib").Path({root!r}), replace(TINY_SETTINGS, strategy="mirrored"))
+    settings = replace(TINY_SETTINGS, strategy="mirrored")
+    summary = run_training(Path({root!r}) / "straight", settings)
     print("LAST_LOSS", summary["eval"]["last_loss"], "UNIGRAM", summary["baselines"]["unigram"])
+    run_training(Path({root!r}) / "resumed", replace(settings, epochs=2))
+    run_training(Path({root!r}) / "resumed", settings)
+    weights = [keras.models.load_model(Path({root!r}) / run / "models/model.keras").get_weights()
+               for run in ("straight", "resumed")]
+    print("MAX_DIFFERENCE", max(float(np.abs(a - b).max()) for a, b in zip(*weights)))
 """)
 
 
-def test_mirrored_strategy_trains_over_two_logical_cpus(tmp_path):
-    write_tiny_windows(tmp_path)
+def test_mirrored_strategy_trains_over_two_logical_cpus_and_resumes_to_the_same_weights(tmp_path):
+    """Fails if the strategy cannot train (last loss not under the unigram's), or if a run stopped
+    after epoch 2 and resumed under the strategy ends anywhere else than the run straight through."""
+    for run in ("straight", "resumed"):
+        write_tiny_windows(tmp_path / run)
     script = MIRRORED_SCRIPT.format(tests=str(PROJECT / "tests"), root=str(tmp_path))
     result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "resuming from the checkpoint" in result.stdout
     words = result.stdout.split()
     last_loss, unigram = float(words[words.index("LAST_LOSS") + 1]), float(words[words.index("UNIGRAM") + 1])
     assert last_loss < unigram
+    assert float(words[words.index("MAX_DIFFERENCE") + 1]) < 1e-6
 
 
 def test_the_cosine_schedule_falls_to_its_final_fraction_over_the_run(tmp_path):

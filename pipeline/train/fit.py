@@ -41,6 +41,8 @@ from pipeline.train.baselines import baseline_report
 from pipeline.train.callbacks import (Checkpointer, EpochLogger, Interrupted, NaNGuard, NonFiniteLoss, SampleWriter,
                                       StopRequest, keep_history_before)
 from pipeline.train.data import batches_per_epoch, training_batches, window_dataset
+from pipeline.train.distribute import (chief_ints, is_chief, make_strategy, shard_by_data, share_state,
+                                       weights_digest, worker_dirs, workers)
 from pipeline.train.evaluate import scored_ids, stream_nats
 from pipeline.train.fingerprint import fingerprint
 from pipeline.train.guard import exclusive
@@ -63,19 +65,6 @@ def make_optimizer(settings: TrainSettings, total_steps: int) -> keras.optimizer
     clip = {"clipnorm": settings.clipnorm} if settings.clipnorm > 0 else {}
     optimizers = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
     return optimizers[settings.optimizer](learning_rate(settings, total_steps), **clip)
-
-
-def make_strategy(name: str) -> tf.distribute.Strategy:
-    """auto: all GPUs if there are several, else the default device; the others as named."""
-    gpus = tf.config.list_logical_devices("GPU")
-    if name == "mirrored" or (name == "auto" and len(gpus) > 1):
-        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
-        return tf.distribute.MirroredStrategy(devices)
-    if name == "multi_worker":  # the cluster comes from the TF_CONFIG environment variable
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    if name == "one_device":
-        return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
-    return tf.distribute.get_strategy()
 
 
 def compile_model(settings: TrainSettings, vocab_size: int, resume: checkpoint.Resume, checkpoints: Path,
@@ -138,13 +127,16 @@ def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, 
     `stop` is set by the stage's signal handler; `callbacks` are extra Keras callbacks, run before
     ours (tests use them to inject faults). Holds `checkpoints/` alone (`guard.Locked` otherwise);
     a run that fails (non-finite loss, an exception) puts back the last good run (`lastgood.py`)."""
-    with exclusive(checkpoints), precision(settings.mixed_precision):
+    strategy = make_strategy(settings.strategy)  # before any other TensorFlow work (multi_worker needs it)
+    with worker_dirs(strategy, model_dir, live_dir, checkpoints) as (model_dir, live_dir, checkpoints), \
+            exclusive(checkpoints), precision(settings.mixed_precision):
         return _train(windows_dir, corpus_dir, model_dir, live_dir, checkpoints, settings, verbose=verbose,
-                      callbacks=callbacks, stop=stop)
+                      callbacks=callbacks, stop=stop, strategy=strategy)
 
 
 def _train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, checkpoints: Path,
-           settings: TrainSettings, *, verbose: int, callbacks: tuple, stop: StopRequest | None) -> dict:
+           settings: TrainSettings, *, verbose: int, callbacks: tuple, stop: StopRequest | None,
+           strategy: tf.distribute.Strategy) -> dict:
     keras.utils.set_random_seed(settings.seed)
     chars = load_vocab(corpus_dir / "vocab.json")
     meta = read_meta(windows_dir, section_length=settings.section_length, chars=chars)
@@ -153,12 +145,15 @@ def _train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path,
                           f"section_length + 1 = {settings.section_length + 1} characters.")
     current = fingerprint(settings, meta)
     resume = checkpoint.resume_point(checkpoints, current, settings.epochs)  # raises on a damaged checkpoint
+    position = chief_ints(strategy, [resume.epochs_done, resume.batches_done])  # the chief's, on every worker
+    if position != [resume.epochs_done, resume.batches_done]:
+        resume = checkpoint.Resume(*position, f"following the chief, from epoch {position[0]}, batch {position[1]}")
     print(resume.message, flush=True)
     last_good = LastGood(checkpoints, live_dir)
     last_good.snapshot(current)  # before anything below clears or overwrites a file of the last good run
     try:
         summary = _fit(windows_dir, corpus_dir, model_dir, live_dir, checkpoints, settings, chars, meta, resume,
-                       current, fit_args=dict(verbose=verbose, callbacks=callbacks), stop=stop)
+                       current, fit_args=dict(verbose=verbose, callbacks=callbacks), stop=stop, strategy=strategy)
     except (Interrupted, KeyboardInterrupt):
         raise  # the interrupted run's checkpoint and curves stay, to be resumed
     except NonFiniteLoss as error:
@@ -172,15 +167,20 @@ def _train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path,
 
 def _fit(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, checkpoints: Path,
          settings: TrainSettings, chars: list[str], meta: dict, resume: checkpoint.Resume, current: dict, *,
-         fit_args: dict, stop: StopRequest | None) -> dict:
+         fit_args: dict, stop: StopRequest | None, strategy: tf.distribute.Strategy) -> dict:
     """Train from `resume` to `settings.epochs`, save the model to `model_dir`; the DVCLive summary."""
     windows = {split: meta["splits"][split]["windows"] for split in ("train", "val")}
     common = dict(section_length=settings.section_length, chars=chars, batch_size=settings.batch_size,
                   objective=settings.objective)
-    val_data = window_dataset(windows_dir, "val", **common) if windows["val"] else None
+    val_data = shard_by_data(window_dataset(windows_dir, "val", **common)) if windows["val"] else None
     batches = batches_per_epoch(windows["train"], settings.batch_size)
-    with make_strategy(settings.strategy).scope():
-        model = compile_model(settings, len(chars), resume, checkpoints, batches)
+    several = workers(strategy) > 1
+    with strategy.scope():  # several workers: the same fresh variables on each, then the chief's state
+        model = compile_model(settings, len(chars), checkpoint.Resume(0, 0, "") if several else resume,
+                              checkpoints, batches)
+    if several and not resume.fresh:
+        share_state(strategy, model, compile_model(settings, len(chars), resume, checkpoints, batches)
+                    if is_chief(strategy) else None)
     if resume.fresh:  # DVCLive clears its own files on a fresh start; the samples are ours
         shutil.rmtree(live_dir / "samples", ignore_errors=True)
     else:
@@ -211,6 +211,10 @@ def _fit(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, c
     shutil.copyfile(corpus_dir / "vocab.json", model_dir / ".new-vocab.json")
     os.replace(model_dir / ".new-model.keras", model_dir / "model.keras")
     os.replace(model_dir / ".new-vocab.json", model_dir / "vocab.json")
+    if workers(strategy) > 1:
+        print(f"train: worker {strategy.cluster_resolver.task_type} {strategy.cluster_resolver.task_id} of "
+              f"{workers(strategy)}{' (the chief)' if is_chief(strategy) else ', whose outputs are not kept'} "
+              f"done; weights sha256 {weights_digest(model)}", flush=True)
     return summary
 
 
@@ -223,10 +227,10 @@ def fit_epochs(model: keras.Model, windows_dir: Path, settings: TrainSettings, r
     if resume.batches_done:
         stop_after_it = keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: setattr(model, "stop_training", True))
         rest = training_batches(windows_dir, first_epoch=epoch, skip=resume.batches_done, epochs=epoch + 1, **data)
-        model.fit(rest, initial_epoch=epoch, epochs=settings.epochs, shuffle=False,
+        model.fit(shard_by_data(rest), initial_epoch=epoch, epochs=settings.epochs, shuffle=False,
                   **{**fit_args, "callbacks": [*fit_args["callbacks"], stop_after_it]})
         epoch += 1
     if epoch < settings.epochs and guard.where is None:
         every = training_batches(windows_dir, first_epoch=epoch, skip=0, epochs=settings.epochs, **data)
-        model.fit(every, initial_epoch=epoch, epochs=settings.epochs, steps_per_epoch=batches, shuffle=False,
-                  **fit_args)
+        model.fit(shard_by_data(every), initial_epoch=epoch, epochs=settings.epochs, steps_per_epoch=batches,
+                  shuffle=False, **fit_args)

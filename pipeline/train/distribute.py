@@ -1,0 +1,165 @@
+"""Where training runs: the `tf.distribute` strategy that `train.strategy` names, which worker writes
+the outputs, and what the workers of a multi-worker run must agree on.
+
+In:  `train.strategy`; for `multi_worker`, the `TF_CONFIG` environment variable (the cluster's
+     `host:port` list and this process's place in it), set on every worker.
+Out: `make_strategy(name)`, created before any other TensorFlow work (MultiWorkerMirroredStrategy
+     refuses to start once TensorFlow is initialised); `is_chief(strategy)`; `worker_dirs(...)`: the
+     real output directories for the chief, a temporary directory for every other worker (deleted
+     after, so only the chief writes `models/`, `checkpoints/`, `dvclive/`); `chief_ints(...)` and
+     `share_state(...)`: the chief's resume position and weights (with optimizer state) on every
+     worker, so a resumed multi-worker run needs the chief's checkpoint only; `shard_by_data`:
+     every worker reads all windows and keeps its share of each batch (the window stage writes one
+     shard per split, too few for sharding by file; the cost is that each worker parses every record).
+
+Keras 3 does not support MultiWorkerMirroredStrategy in `fit` (keras-team/keras#20585: it reduces
+per-replica data batches and scalar metrics in ways that fail across workers); `_fix_keras_for_workers`
+replaces those two reductions, and only when a multi-worker strategy is made.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import socket
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import tensorflow as tf
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+    """auto: all GPUs if there are several, else the default device; the others as named."""
+    if name == "multi_worker":  # first: listing devices below would initialise TensorFlow
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()  # the cluster comes from TF_CONFIG
+        _fix_keras_for_workers()
+        return strategy
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "mirrored" or (name == "auto" and len(gpus) > 1):
+        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices)
+    if name == "one_device":
+        return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+    return tf.distribute.get_strategy()
+
+
+def workers(strategy: tf.distribute.Strategy) -> int:
+    """How many processes train together (1 but for a multi-worker cluster)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None:
+        return 1
+    spec = resolver.cluster_spec()
+    return max(1, sum(spec.num_tasks(job) for job in ("chief", "worker") if job in spec.jobs))
+
+
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+    """The one worker that writes (TensorFlow's own choice: the chief task, else worker 0)."""
+    return strategy.extended.should_checkpoint
+
+
+@contextmanager
+def worker_dirs(strategy: tf.distribute.Strategy, *directories: Path):
+    """The directories as given on the chief; on any other worker, the same names in a temporary
+    directory that is deleted when the run ends, however it ends."""
+    if is_chief(strategy):
+        yield directories
+        return
+    scratch = Path(tempfile.mkdtemp(prefix="scriptlm-worker-"))
+    try:
+        yield tuple(scratch / Path(d).name for d in directories)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _chief_sum(strategy: tf.distribute.Strategy, value: tf.Tensor) -> tf.Tensor:
+    """The sum over workers of `value`; every worker but the chief passes zeros, so: the chief's."""
+    local = value if is_chief(strategy) else tf.zeros_like(value)
+    summed = strategy.run(tf.function(lambda: tf.distribute.get_replica_context().all_reduce("SUM", local)))
+    return strategy.experimental_local_results(summed)[0]
+
+
+def chief_ints(strategy: tf.distribute.Strategy, values: list[int]) -> list[int]:
+    """The chief's `values` on every worker (unchanged without several workers)."""
+    if workers(strategy) < 2:
+        return values
+    return [int(v) for v in _chief_sum(strategy, tf.constant(values, tf.int64)).numpy()]
+
+
+def share_state(strategy: tf.distribute.Strategy, model, source=None) -> None:
+    """Give every worker's `model` (built fresh on each, so that all create the same variables in the
+    same order, as the strategy requires) the weights and optimizer state of `source`, the model the
+    chief resumed from its checkpoint (None on the others: on other machines their checkpoints/ is
+    not the chief's)."""
+    with strategy.scope():
+        model.optimizer.build(model.trainable_variables)
+    targets = [*model.weights, *model.optimizer.variables]
+    sources = [*source.weights, *source.optimizer.variables] if source is not None else targets
+    if len(sources) != len(targets):
+        raise RuntimeError(f"the checkpoint has {len(sources)} variables where the model has {len(targets)}")
+    for target, value in zip(targets, sources):
+        target.assign(_chief_sum(strategy, tf.convert_to_tensor(value.value)))
+
+
+def weights_digest(model) -> str:
+    """sha256 of the model's weights, in order, as float32 bytes: equal on workers that agree."""
+    digest = hashlib.sha256()
+    for weights in model.get_weights():
+        digest.update(weights.astype("float32").tobytes())
+    return digest.hexdigest()
+
+
+def shard_by_data(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+def _fix_keras_for_workers() -> None:
+    """Keras 3's TensorFlow trainer, made to work across workers (see the module docstring): the
+    symbolic build gets this worker's part of the first batch, and step outputs (scalar metrics)
+    are averaged over workers without an axis."""
+    from keras.src import tree
+    from keras.src.backend.tensorflow import trainer
+
+    if getattr(trainer, "_scriptlm_fixed", False):
+        return
+    reduce_per_replica = trainer.reduce_per_replica
+
+    def reduce_across_workers(values, strategy, reduction="auto"):
+        if reduction in ("auto", "mean") and trainer._collective_all_reduce_multi_worker(strategy):
+            return tree.map_structure(lambda value: strategy.reduce("MEAN", value, axis=None), values)
+        return reduce_per_replica(values, strategy, reduction)
+
+    def symbolic_build(self, iterator=None, data_batch=None):
+        if iterator is not None:
+            for _, _, batches in iterator:
+                data_batch = next(batches)
+                break
+        strategy = self.distribute_strategy
+        data_batch = tree.map_structure(lambda x: strategy.experimental_local_results(x)[0]
+                                        if isinstance(x, tf.distribute.DistributedValues) else x, data_batch)
+        with strategy.scope():
+            self._symbolic_build(data_batch=data_batch)
+
+    trainer.reduce_per_replica = reduce_across_workers
+    trainer.TensorFlowTrainer._maybe_symbolic_build = symbolic_build
+    trainer._scriptlm_fixed = True
+
+
+def tf_config(addresses: list[str], index: int) -> str:
+    """The TF_CONFIG of worker `index` of a cluster of workers at `addresses` ("host:port"); worker 0
+    is the chief."""
+    return json.dumps({"cluster": {"worker": list(addresses)}, "task": {"type": "worker", "index": index}})
+
+
+def local_addresses(count: int) -> list[str]:
+    """`count` free 127.0.0.1 ports, for a cluster of workers on this machine (tests, benchmarks)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [f"127.0.0.1:{sock.getsockname()[1]}" for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()

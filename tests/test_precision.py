@@ -123,3 +123,29 @@ def test_a_float16_checkpoint_loaded_outside_its_policy_is_refused_not_reset(tmp
         assert int(checkpoint.load_model(tmp_path / "checkpoints").optimizer.iterations.numpy()) > 0
     with pytest.raises(checkpoint.CheckpointError, match="optimizer state did not load"):
         checkpoint.load_model(tmp_path / "checkpoints")
+
+
+def test_jit_compile_is_each_runs_choice_and_on_a_gpu_the_cudnn_kernel_is_said(tmp_path, monkeypatch, capsys):
+    """jit_compile is a free key (a run resumes across a change), so a resumed model must take the new
+    value: Keras restores the old one with the checkpoint's compile config. On a GPU Keras drops XLA
+    for the cuDNN LSTM; the run says so instead of claiming XLA."""
+    import importlib
+    import json
+
+    rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")  # `from ... import rnn` is a function
+    from pipeline.train import checkpoint
+    from pipeline.train.fit import compile_model
+
+    chars = write_tiny_windows(tmp_path)
+    run_training(tmp_path, replace(TINY_SETTINGS, epochs=1))
+    state = json.loads((tmp_path / "checkpoints/state.json").read_text())
+    resumed = compile_model(replace(TINY_SETTINGS, jit_compile=True), len(chars), checkpoint.Resume(1, 0, ""),
+                            tmp_path / "checkpoints", state["iterations"])
+    assert resumed.jit_compile is True
+
+    monkeypatch.setattr(rnn, "_is_gpu_available", lambda: True)  # what Keras asks to choose cuDNN
+    capsys.readouterr()
+    on_gpu = compile_model(replace(TINY_SETTINGS, jit_compile=True), len(chars), checkpoint.Resume(0, 0, ""),
+                           tmp_path / "checkpoints", 10)
+    assert on_gpu.jit_compile is False
+    assert "runs on the cuDNN kernel" in capsys.readouterr().err

@@ -81,15 +81,19 @@ def compile_model(settings: TrainSettings, vocab_size: int, resume: checkpoint.R
                 f"{checkpoints}: the model has taken {taken} optimizer steps, but its position (epoch "
                 f"{resume.epochs_done}, batch {resume.batches_done}) means {expected}. Delete "
                 f"{checkpoints}/ to train from scratch.")
-        return model
-    model = build_model(vocab_size, hidden_units=settings.hidden_units, layers=settings.layers,
-                        embedding=settings.embedding, dropout=settings.dropout,
-                        all_positions=settings.objective == "all")
-    model.compile(optimizer=make_optimizer(settings, settings.epochs * batches),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=[keras.metrics.MeanMetricWrapper(last_loss, name="last_loss"),
-                           keras.metrics.MeanMetricWrapper(last_accuracy, name="last_accuracy")],
-                  jit_compile=settings.jit_compile)
+    else:
+        model = build_model(vocab_size, hidden_units=settings.hidden_units, layers=settings.layers,
+                            embedding=settings.embedding, dropout=settings.dropout,
+                            all_positions=settings.objective == "all")
+        model.compile(optimizer=make_optimizer(settings, settings.epochs * batches),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=[keras.metrics.MeanMetricWrapper(last_loss, name="last_loss"),
+                               keras.metrics.MeanMetricWrapper(last_accuracy, name="last_accuracy")],
+                      jit_compile=settings.jit_compile)
+    model.jit_compile = settings.jit_compile  # a free key: a resumed model takes this run's choice too
+    if settings.jit_compile and not model.jit_compile:
+        print("train: train.jit_compile is true, but this LSTM runs on the cuDNN kernel (a GPU), which XLA cannot "
+              "compile: Keras trains it without XLA.", file=sys.stderr, flush=True)
     return model
 
 

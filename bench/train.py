@@ -15,7 +15,9 @@ the LSTM's own step shapes: the forward [batch, units] x [units, 4 units] matmul
 [batch, 4 units] x [4 units, units] one, chained in sequence as the recurrence forces; no LSTM training
 step at that batch size can beat it by much, since those matmuls are two thirds of its arithmetic.
 Validation loss against time is `bench/quality.py`.
-Run: `.venv/bin/python bench/train.py [--units 256 1024] [--batches 20]` on an otherwise idle machine.
+With `--jit`, each size is also trained with `train.jit_compile: true` (XLA) beside the plain step,
+in the same process, and the ratio is reported.
+Run: `.venv/bin/python bench/train.py [--units 256 1024] [--batches 20] [--jit]` on an otherwise idle machine.
 """
 import argparse
 import json
@@ -105,6 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, nargs="+", default=[256, 1024])
     parser.add_argument("--batches", type=int, default=20, help="timed training steps per size (default: 20)")
+    parser.add_argument("--jit", action="store_true", help="also time each size with jit_compile (XLA), as a ratio")
     args = parser.parse_args()
     project = load_settings(TrainSettings, PROJECT / "params.yaml")
     step = load_settings(WindowSettings, PROJECT / "params.yaml").step
@@ -121,6 +124,11 @@ def main() -> None:
             ceiling = recurrent_ceiling_gflops(settings.batch_size, units)
             results[units] = {"chars_per_s": round(rate), "gflops": round(gflops, 1), "share": round(gflops / peak, 3),
                               "ceiling_share": round(ceiling / peak, 3)}
+            if args.jit:
+                xla = throughput(workspace / "data/windows", chars, replace(settings, jit_compile=True), args.batches)
+                results[units].update(jit_chars_per_s=round(xla), jit_ratio=round(xla / rate, 3))
+                print(f"{units} cells with jit_compile (XLA): {xla:,.0f} predicted chars/s = {xla / rate:.2f}x "
+                      "the plain step", flush=True)
             print(f"{units} cells (section_length {settings.section_length}, step {step}, batch "
                   f"{settings.batch_size}, embedding {settings.embedding}): {rate:,.0f} predicted chars/s, "
                   f"{gflops:.1f} GFLOP/s = {gflops / peak:.0%} of the peak; its recurrent matmuls alone: "

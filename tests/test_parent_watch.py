@@ -12,6 +12,7 @@ from test_train_faults import wait_for
 
 WATCHER = """
 import sys
+import time
 from pathlib import Path
 from pipeline.train.guard import watch_parent
 
@@ -25,9 +26,10 @@ class Stop:
 stop = Stop()
 watch_parent(stop, interval=0.05)
 Path(sys.argv[1]).write_text("watching")
-while not stop.requested:
-    pass
-Path(sys.argv[1]).write_text(stop.reason)
+deadline = time.monotonic() + 60  # never outlive the test: nothing else would stop this process
+while not stop.requested and time.monotonic() < deadline:
+    time.sleep(0.05)
+Path(sys.argv[1]).write_text(str(stop.reason))
 """
 
 

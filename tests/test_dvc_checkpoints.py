@@ -93,7 +93,7 @@ def test_an_edit_to_the_training_code_retrains_from_scratch(workspace):
 def test_queued_experiments_run_in_temporary_workspaces_like_in_the_workspace(workspace):
     dvc(["exp", "run", "--queue", "-n", "three", "-S", "train.epochs=3"], workspace, capture=True)
     dvc(["exp", "run", "--queue", "-n", "lr", "-S", "train.learning_rate=0.005"], workspace, capture=True)
-    dvc(["exp", "run", "--run-all"], workspace, capture=True)
+    dvc(["exp", "run", "--run-all", "-j", "2"], workspace, capture=True)
     shown = json.loads(dvc(["exp", "show", "--json"], workspace, capture=True).stdout)
     experiments = {exp["name"]: exp for baseline in shown for exp in (baseline.get("experiments") or [])}
     assert {"three", "lr"} <= set(experiments), experiments.keys()

@@ -22,7 +22,6 @@ from pipeline.sample.samples import write_samples
 VARIANTS = {
     "float16": dict(mixed_precision="float16"),
     "bfloat16": dict(mixed_precision="bfloat16"),
-    "true-means-float16": dict(mixed_precision=True),
     "jit_compile": dict(jit_compile=True),
     "one_device": dict(strategy="one_device"),
 }
@@ -52,7 +51,7 @@ def test_a_variant_trains_samples_resumes_and_its_model_samples(variant, tmp_pat
     stepper, loaded_chars = load_generator(tmp_path / "models")
     assert loaded_chars == chars
     model = stepper.lstms[0]
-    expected_policy = {"float16": "mixed_float16", "bfloat16": "mixed_bfloat16", "true-means-float16": "mixed_float16"}
+    expected_policy = {"float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
     policy = expected_policy.get(variant, "float32")
     assert model.dtype_policy.name == policy  # the saved model keeps the policy it was trained under
 
@@ -98,7 +97,11 @@ def test_the_generator_of_a_mixed_model_computes_in_float32(policy, tmp_path):
 
 
 def test_mixed_precision_param_values(project_root):
-    """false, true, float16 and bfloat16 pass; anything else is named with the accepted values."""
+    """false, true, float16 and bfloat16 pass (true is float16's policy); anything else is named with
+    the accepted values."""
+    from common.model import POLICIES
+
+    assert POLICIES[True] == POLICIES["float16"] == "mixed_float16" and POLICIES[False] == "float32"
     params = load_params(project_root / "params.yaml")
     for value in (False, True, "float16", "bfloat16"):
         changed = copy.deepcopy(params)

@@ -103,7 +103,7 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     from conftest import TINY_SETTINGS, run_training
     from pipeline.train.distribute import make_strategy
     assert make_strategy("mirrored").num_replicas_in_sync == 2
-    settings = replace(TINY_SETTINGS, strategy="mirrored")
+    settings = replace(TINY_SETTINGS, strategy="mirrored", sample_every=1, sample_length=20)
     summary = run_training(Path({root!r}) / "straight", settings)
     print("LAST_LOSS", summary["eval"]["last_loss"], "UNIGRAM", summary["baselines"]["unigram"])
     run_training(Path({root!r}) / "resumed", replace(settings, epochs=2))
@@ -111,12 +111,17 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     weights = [keras.models.load_model(Path({root!r}) / run / "models/model.keras").get_weights()
                for run in ("straight", "resumed")]
     print("MAX_DIFFERENCE", max(float(np.abs(a - b).max()) for a, b in zip(*weights)))
+    from common.generate import generate, load_generator
+    stepper, chars = load_generator(Path({root!r}) / "resumed" / "models")
+    print("SAMPLES", len(list((Path({root!r}) / "resumed" / "dvclive" / "samples").glob("epoch-*.md"))),
+          "GENERATED", len(generate(stepper, chars, "The bus", length=30, temperature=0.5, seed=1)[0]))
 """)
 
 
 def test_mirrored_strategy_trains_over_two_logical_cpus_and_resumes_to_the_same_weights(tmp_path):
-    """Fails if the strategy cannot train (last loss not under the unigram's), or if a run stopped
-    after epoch 2 and resumed under the strategy ends anywhere else than the run straight through."""
+    """Fails if the strategy cannot train (last loss not under the unigram's), if a run stopped after
+    epoch 2 and resumed under the strategy ends anywhere else than the run straight through, or if
+    its per-epoch samples or its saved model's generation fail."""
     for run in ("straight", "resumed"):
         write_tiny_windows(tmp_path / run)
     script = MIRRORED_SCRIPT.format(tests=str(PROJECT / "tests"), root=str(tmp_path))
@@ -127,6 +132,7 @@ def test_mirrored_strategy_trains_over_two_logical_cpus_and_resumes_to_the_same_
     last_loss, unigram = float(words[words.index("LAST_LOSS") + 1]), float(words[words.index("UNIGRAM") + 1])
     assert last_loss < unigram
     assert float(words[words.index("MAX_DIFFERENCE") + 1]) < 1e-6
+    assert words[words.index("SAMPLES") + 1] == "3" and words[words.index("GENERATED") + 1] == "30"
 
 
 def test_the_cosine_schedule_falls_to_its_final_fraction_over_the_run(tmp_path):

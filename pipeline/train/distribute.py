@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import socket
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +34,9 @@ import tensorflow as tf
 def make_strategy(name: str) -> tf.distribute.Strategy:
     """auto: all GPUs if there are several, else the default device; the others as named."""
     if name == "multi_worker":  # first: listing devices below would initialise TensorFlow
+        if not os.environ.get("TF_CONFIG"):
+            print("train: train.strategy is multi_worker but TF_CONFIG is not set: training as a single worker "
+                  "(README: GPUs, mixed precision and several machines).", file=sys.stderr, flush=True)
         strategy = tf.distribute.MultiWorkerMirroredStrategy()  # the cluster comes from TF_CONFIG
         _fix_keras_for_workers()
         return strategy

@@ -146,3 +146,18 @@ def test_the_cosine_schedule_falls_to_its_final_fraction_over_the_run(tmp_path):
                 for step in (batches, 2 * batches, total)]
     np.testing.assert_allclose(logged, expected, rtol=1e-4)
     assert logged[-1] == pytest.approx(0.2 * 0.01, rel=1e-4)
+
+
+def test_the_last_epochs_sample_is_what_the_saved_model_writes(tmp_path):
+    """The training samples come from one generator refreshed every epoch: if the refresh missed a
+    weight, the last epoch's sample would be an earlier model's, not the saved model's."""
+    from common.generate import generate, load_generator
+
+    write_tiny_windows(tmp_path)
+    settings = replace(TINY_SETTINGS, epochs=3, sample_every=1, sample_length=40, sample_temperatures=(0.5,))
+    run_training(tmp_path, settings)
+    first, last = ((tmp_path / f"dvclive/samples/epoch-00{n}.md").read_text() for n in (1, 3))
+    prompt, written = last.split("```\n")[1].rstrip("\n").split("|", 1)
+    stepper, chars = load_generator(tmp_path / "models")
+    assert generate(stepper, chars, prompt, length=40, temperature=0.5, seed=settings.seed)[0] == written
+    assert first != last

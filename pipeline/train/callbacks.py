@@ -156,6 +156,7 @@ class SampleWriter(keras.callbacks.Callback):
         self.directory, self.chars, self.prompt, self.guard = Path(directory), chars, prompt, guard
         self.every, self.seed = settings.sample_every, settings.seed
         self.temperatures, self.length = settings.sample_temperatures, settings.sample_length
+        self.stepper = None
 
     def on_train_begin(self, logs=None):
         self.write_index()
@@ -171,7 +172,10 @@ class SampleWriter(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.every <= 0 or (epoch + 1) % self.every or (self.guard is not None and self.guard.where is not None):
             return
-        stepper = Stepper(self.model)
+        if self.stepper is None:  # one generator for the run, its weights refreshed: tracing it again every
+            self.stepper = Stepper(self.model)  # time cost seconds and filled the log with retracing warnings
+        stepper = self.stepper
+        stepper.refresh()
         lines = [f"# Samples after epoch {epoch + 1}\n"]
         for temperature in self.temperatures:
             text = generate(stepper, self.chars, self.prompt, length=self.length, temperature=temperature,

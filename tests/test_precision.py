@@ -62,20 +62,18 @@ def test_a_variant_trains_samples_resumes_and_its_model_samples(variant, tmp_pat
     assert len(written) == 2 and all(len(text) >= 30 for text in written.values())
 
 
-@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
-def test_the_generator_of_a_mixed_model_computes_in_float32(policy, tmp_path):
+@pytest.mark.parametrize("setting", ["float16", "bfloat16"])
+def test_the_generator_of_a_mixed_model_computes_in_float32(setting, tmp_path):
     """The generator's logits equal a float32 copy of the model's weights (1e-5), and the mixed model's
     own forward pass is within TOLERANCE of them. Fails if the generator ran in float16 (errors of
     1e-2) or on weights other than the model's."""
-    from common.model import Stepper
+    from common.model import POLICIES, Stepper, precision
 
+    policy = POLICIES[setting]
     keras.utils.set_random_seed(1)
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(policy)
-    try:
+    with precision(setting):
         mixed = build_model(20, hidden_units=32, embedding=8, all_positions=True)
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
+    assert mixed.get_layer("lstm_0").dtype_policy.name == policy
     reference = build_model(20, hidden_units=32, embedding=8, all_positions=True)
     assert reference.get_layer("lstm_0").dtype_policy.name == "float32"
     reference.set_weights([w * 4 for w in mixed.get_weights()])  # larger weights: differences show

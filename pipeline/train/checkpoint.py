@@ -120,7 +120,7 @@ def load_model(directory: Path) -> keras.Model:
         raise _unusable(path, f"Keras cannot load it ({type(error).__name__}: {error})") from None
     # Keras only warns when it skips an optimizer's state (a float16 checkpoint loaded outside its
     # policy gets a plain optimizer with zero moments): a resume from it would silently differ.
-    if int(model.optimizer.iterations.numpy()) != state["iterations"]:
-        raise _unusable(path, f"its optimizer state did not load (step {int(model.optimizer.iterations.numpy())}, "
-                              f"saved at step {state['iterations']})")
+    loaded = int(model.optimizer.iterations.numpy())
+    if loaded != state["iterations"]:
+        raise _unusable(path, f"its optimizer state did not load (step {loaded}, saved at step {state['iterations']})")
     return model

@@ -88,9 +88,8 @@ def compile_model(settings: TrainSettings, vocab_size: int, resume: checkpoint.R
         model.compile(optimizer=make_optimizer(settings, settings.epochs * batches),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       metrics=[keras.metrics.MeanMetricWrapper(last_loss, name="last_loss"),
-                               keras.metrics.MeanMetricWrapper(last_accuracy, name="last_accuracy")],
-                      jit_compile=settings.jit_compile)
-    model.jit_compile = settings.jit_compile  # a free key: a resumed model takes this run's choice too
+                               keras.metrics.MeanMetricWrapper(last_accuracy, name="last_accuracy")])
+    model.jit_compile = settings.jit_compile  # set here for both: a resumed model takes this run's choice too
     if settings.jit_compile and not model.jit_compile:
         print("train: train.jit_compile is true, but this LSTM runs on the cuDNN kernel (a GPU), which XLA cannot "
               "compile: Keras trains it without XLA.", file=sys.stderr, flush=True)

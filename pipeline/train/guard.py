@@ -63,11 +63,10 @@ def lineage() -> list[int]:
     parent after `dvc repro` is killed, so only the shell's own parent changes."""
     chain = [os.getppid()]
     try:
-        while _stat(chain[-1])[0] in SHELLS and len(chain) < 8:
-            parent = _stat(chain[-1])[1]
-            if parent <= 1:
-                break
+        name, parent = _stat(chain[0])
+        while name in SHELLS and parent > 1 and len(chain) < 8:
             chain.append(parent)
+            name, parent = _stat(parent)
     except (OSError, ValueError):  # no /proc (not Linux): the direct parent only
         pass
     return chain

@@ -122,16 +122,20 @@ class Checkpointer(keras.callbacks.Callback):
     saves one at the end of the current batch (or epoch) and raises `Interrupted`."""
 
     def __init__(self, directory: Path, current: dict, guard: NaNGuard, stop: StopRequest,
-                 batches_per_epoch: int, epochs_done: int = 0, batches_done: int = 0):
+                 batches_per_epoch: int, resume: checkpoint.Resume):
         super().__init__()
         self.directory, self.current, self.guard, self.stop = directory, current, guard, stop
         self.batches_per_epoch = batches_per_epoch
-        self.epoch, self.epochs_done, self.offset = epochs_done, epochs_done, batches_done
+        self.epoch, self.epochs_done, self.offset = resume.epochs_done, resume.epochs_done, resume.batches_done
+        self.metric_states = resume.metric_states
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
+        if self.metric_states:  # the cut epoch's batches before the checkpoint count in its means too
+            checkpoint.restore_metrics(self.model, self.metric_states)
+            self.metric_states = ()
         done = self.offset + batch + 1  # a resumed epoch's batches are counted from where it resumed
         if self.stop.requested and self.guard.where is None and done < self.batches_per_epoch:
             checkpoint.save(self.directory, self.model, self.epoch, done, self.current)

@@ -4,8 +4,15 @@ In:  a checkpoint directory (the `train` stage's output `checkpoints/`, cached b
      `persist: true`), the model, its position and the run's fingerprint (`fingerprint.py`).
 Out: `checkpoints/model-<epochs>-<batches>.keras` (weights and optimizer state, at that position) and
      `checkpoints/state.json`: `{"epochs_done", "batches_done", "iterations", "model", "model_sha256",
-     "fingerprint"}`, where `batches_done` counts the batches of epoch `epochs_done + 1` already
-     trained (0 at an epoch's end). `resume_point()` says where a rerun starts, or why from scratch.
+     "fingerprint", "random_states", "metric_states"}`, where `batches_done` counts the batches of epoch
+     `epochs_done + 1` already trained (0 at an epoch's end). `resume_point()` says where a rerun
+     starts, or why from scratch.
+
+`metric_states` are the running sums of the training metrics (loss, last_loss, ...) in the epoch
+so far, put back when a mid-epoch checkpoint resumes, so the epoch cut in two logs the mean over all
+its batches, as the uninterrupted run does. `random_states` are the values of the model's variables that a `.keras` file does not keep: the
+states of its seed generators, from which dropout draws each batch's mask. Without them a resumed
+run would replay the masks from the start and end with other weights than the uninterrupted run.
 
 The state file is the commit point: the model file it names is written first, so replacing
 state.json (one atomic rename) switches model and position together; older model files are removed
@@ -20,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
+import numpy as np
 
 import common.model  # noqa: F401  (registers the custom layer and metrics that load_model() needs)
 from common.windows import file_sha256
@@ -38,6 +46,7 @@ class Resume:
     epochs_done: int
     batches_done: int
     message: str
+    metric_states: tuple = ()  # the running means of the epoch a mid-epoch checkpoint cut in two
 
     @property
     def fresh(self) -> bool:
@@ -47,6 +56,13 @@ class Resume:
 def _unusable(path: Path, why: str) -> CheckpointError:
     return CheckpointError(f"{path}: {why}. The checkpoint cannot be resumed; delete {path.parent}/ to train "
                            "from scratch (or restore it with `dvc checkout`).")
+
+
+def random_state_variables(model: keras.Model) -> list:
+    """The variables of `model` that are not among its weights (which the .keras file saves): the
+    seed generators' states, in the model's own order."""
+    weights = {id(weight) for weight in model.weights}
+    return [variable for variable in model.variables if id(variable) not in weights]
 
 
 def load_state(directory: Path) -> dict | None:
@@ -62,6 +78,8 @@ def load_state(directory: Path) -> dict | None:
         raise _unusable(path, f"unreadable ({type(error).__name__}: {error})") from None
     if not all(isinstance(value, int) and value >= 0 for value in fields[:3]) or not isinstance(fields[5], dict):
         raise _unusable(path, "its position or fingerprint is malformed")
+    if not all(isinstance(state.setdefault(key, []), list) for key in ("random_states", "metric_states")):
+        raise _unusable(path, "its random_states or metric_states are malformed")
     model = Path(directory) / state["model"]
     if not model.is_file():
         raise _unusable(model, "missing, though state.json names it")
@@ -88,7 +106,8 @@ def resume_point(directory: Path, current: dict, epochs: int) -> Resume:
         return Resume(0, 0, f"checkpoint in {directory} holds {done} epochs, more than train.epochs = {epochs}; "
                             "training those from scratch")
     where = f"after epoch {done}" if not batches else f"in epoch {done + 1}, after batch {batches}"
-    return Resume(done, batches, f"resuming from the checkpoint in {directory} {where}")
+    return Resume(done, batches, f"resuming from the checkpoint in {directory} {where}",
+                  tuple(state["metric_states"]) if batches else ())
 
 
 def save(directory: Path, model: keras.Model, epochs_done: int, batches_done: int, current: dict) -> None:
@@ -102,12 +121,27 @@ def save(directory: Path, model: keras.Model, epochs_done: int, batches_done: in
     model.save(temporary)
     os.replace(temporary, directory / name)
     state = {"epochs_done": epochs_done, "batches_done": batches_done, "iterations": iterations,
-             "model": name, "model_sha256": file_sha256(directory / name), "fingerprint": current}
+             "model": name, "model_sha256": file_sha256(directory / name), "fingerprint": current,
+             "random_states": [variable.numpy().tolist() for variable in random_state_variables(model)],
+             "metric_states": [variable.numpy().tolist() for variable in model.metrics_variables]}
     (directory / f".{STATE}.tmp").write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
     os.replace(directory / f".{STATE}.tmp", directory / STATE)
     for stale in directory.glob("*.keras"):
         if stale.name != name:
             stale.unlink()
+
+
+def restore_metrics(model: keras.Model, values: tuple) -> None:
+    """Add the running sums of the training metrics a mid-epoch checkpoint saved to the model's, after
+    the first batch of the resumed epoch (Keras builds a loaded model's metrics only then). Each of
+    our metrics is a (total, count) mean, and float addition commutes, so the sums become exactly
+    those of the uninterrupted epoch."""
+    variables = model.metrics_variables
+    if len(values) != len(variables):
+        raise CheckpointError(f"the checkpoint holds {len(values)} metric states where the model has "
+                              f"{len(variables)}; delete checkpoints/ to train from scratch.")
+    for value, variable in zip(values, variables):
+        variable.assign(np.asarray(variable.numpy()) + np.asarray(value, dtype=variable.dtype))
 
 
 def load_model(directory: Path) -> keras.Model:
@@ -123,4 +157,12 @@ def load_model(directory: Path) -> keras.Model:
     loaded = int(model.optimizer.iterations.numpy())
     if loaded != state["iterations"]:
         raise _unusable(path, f"its optimizer state did not load (step {loaded}, saved at step {state['iterations']})")
+    variables = random_state_variables(model)
+    saved = state["random_states"]
+    if len(saved) != len(variables) or any(np.shape(value) != tuple(variable.shape)
+                                           for value, variable in zip(saved, variables)):
+        raise _unusable(Path(directory) / STATE, f"it holds {len(saved)} random states where the model has "
+                                                 f"{len(variables)}")
+    for value, variable in zip(saved, variables):
+        variable.assign(np.asarray(value, dtype=variable.dtype))
     return model

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from pipeline.train.checkpoint import random_state_variables
+
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
     """auto: all GPUs if there are several, else the default device; the others as named."""
@@ -98,8 +100,9 @@ def share_state(strategy: tf.distribute.Strategy, model, source=None) -> None:
     not the chief's)."""
     with strategy.scope():
         model.optimizer.build(model.trainable_variables)
-    targets = [*model.weights, *model.optimizer.variables]
-    sources = [*source.weights, *source.optimizer.variables] if source is not None else targets
+    targets = [*model.weights, *random_state_variables(model), *model.optimizer.variables]
+    sources = ([*source.weights, *random_state_variables(source), *source.optimizer.variables]
+               if source is not None else targets)
     if len(sources) != len(targets):
         raise RuntimeError(f"the checkpoint has {len(sources)} variables where the model has {len(targets)}")
     for target, value in zip(targets, sources):

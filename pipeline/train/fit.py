@@ -189,8 +189,7 @@ def _fit(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, c
     else:
         keep_history_before(live_dir, resume.epochs_done)
     guard = NaNGuard()
-    saver = Checkpointer(checkpoints, current, guard, stop or StopRequest(), batches, resume.epochs_done,
-                         resume.batches_done)
+    saver = Checkpointer(checkpoints, current, guard, stop or StopRequest(), batches, resume)
     predicted = windows["train"] * (settings.section_length if settings.objective == "all" else 1)
     prompt = pick_prompt("", corpus_dir / "val.txt", settings.section_length, settings.seed)
     ids = corpus_ids(corpus_dir, chars)

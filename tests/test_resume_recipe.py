@@ -1,0 +1,98 @@
+"""Resume is exact with the recipe users get, not only with TINY_SETTINGS (no dropout, constant rate).
+
+The project's own params.yaml `train.*` (dropout, embedding, cosine schedule with warm-up, the `all`
+objective, Adam, clipping, full shuffle), shrunk only in size. A run stopped by a real SIGTERM in the
+middle of an epoch and rerun must end with exactly the weights, optimizer state and curves of the
+same run done in one go, in a process of its own. Dropout draws its masks from a seed generator
+whose state Keras does not save in a `.keras` file; before the checkpoint kept it, a resumed run
+replayed the masks from the start and differed in every weight.
+"""
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from common.model import precision
+from conftest import PROJECT, write_tiny_windows
+from test_resume import final_model, logged_steps, run_stage, signalled_at
+
+# Only the size of the model and of the run change; everything else is params.yaml's.
+SIZE = {"section_length": 12, "hidden_units": 24, "embedding": 8, "batch_size": 32, "epochs": 3,
+        "sample_every": 0}
+
+
+def recipe_dir(root, **train):
+    """Tiny windows and the project's params.yaml with only SIZE (and `train`) changed."""
+    root.mkdir(parents=True, exist_ok=True)
+    write_tiny_windows(root)
+    params = yaml.safe_load((PROJECT / "params.yaml").read_text())
+    params["train"].update({**SIZE, **train})
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    return root
+
+
+def assert_identical(root, reference):
+    """Bitwise: the same operations on the same batches in the same order give the same numbers."""
+    with precision(yaml.safe_load((root / "params.yaml").read_text())["train"]["mixed_precision"]):
+        model, expected = final_model(root), final_model(reference)  # under its policy, optimizer state too
+    assert 0 < int(model.optimizer.iterations.numpy()) == int(expected.optimizer.iterations.numpy())
+    for got, want in zip(model.get_weights(), expected.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(model.optimizer.variables, expected.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+    for tsv in sorted((reference / "dvclive/plots/metrics").rglob("*.tsv")):
+        if tsv.name not in ("chars_per_s.tsv",):  # the only figure that depends on the clock
+            assert (root / tsv.relative_to(reference)).read_text() == tsv.read_text(), tsv.name
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory):
+    root = recipe_dir(tmp_path_factory.mktemp("straight"))
+    result = run_stage(root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root
+
+
+def test_the_recipe_really_has_dropout_and_a_schedule(straight):
+    params = yaml.safe_load((straight / "params.yaml").read_text())["train"]
+    assert params["dropout"] > 0 and params["lr_schedule"] == "cosine" and params["objective"] == "all"
+    rates = [float(row.split("\t")[1]) for row in
+             (straight / "dvclive/plots/metrics/train/learning_rate.tsv").read_text().splitlines()[1:]]
+    assert len(set(rates)) == 3  # the rate moved every epoch
+
+
+def test_sigterm_mid_epoch_then_rerun_ends_bitwise_equal_to_the_straight_run(tmp_path, straight):
+    root = recipe_dir(tmp_path / "run")
+    result = run_stage(root, signalled_at(epoch=1, batch=4))
+    assert result.returncode == 130, result.stderr[-3000:]
+    state = json.loads((root / "checkpoints/state.json").read_text())
+    assert (state["epochs_done"], state["batches_done"]) == (1, 5)
+    result = run_stage(root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "in epoch 2, after batch 5" in result.stdout
+    assert_identical(root, straight)
+    assert logged_steps(root) == [0, 1, 2]
+
+
+def test_two_interruptions_in_one_epoch_still_end_equal(tmp_path, straight):
+    root = recipe_dir(tmp_path / "run")
+    assert run_stage(root, signalled_at(epoch=0, batch=2)).returncode == 130
+    # resumed at batch 3 of epoch 1: the callback counts the resumed epoch's batches from 0
+    assert run_stage(root, signalled_at(epoch=0, batch=3)).returncode == 130
+    state = json.loads((root / "checkpoints/state.json").read_text())
+    assert (state["epochs_done"], state["batches_done"]) == (0, 7)
+    assert run_stage(root).returncode == 0
+    assert_identical(root, straight)
+
+
+def test_a_float16_run_resumed_mid_epoch_ends_equal_to_its_straight_run(tmp_path):
+    """Loss scaling keeps a dynamic scale and skips steps whose gradients overflow: both live in the
+    optimizer's state, which the checkpoint must carry with the seed generators' states."""
+    reference = recipe_dir(tmp_path / "straight", mixed_precision="float16", epochs=2)
+    assert run_stage(reference).returncode == 0
+    root = recipe_dir(tmp_path / "run", mixed_precision="float16", epochs=2)
+    assert run_stage(root, signalled_at(epoch=0, batch=6)).returncode == 130
+    result = run_stage(root)
+    assert result.returncode == 0 and "in epoch 1, after batch 7" in result.stdout, result.stderr[-3000:]
+    assert_identical(root, reference)

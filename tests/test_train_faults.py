@@ -69,6 +69,10 @@ def logged_steps(root):
     return [int(row.split("\t")[0]) for row in rows]
 
 
+def tree_bytes(root) -> dict:
+    return {path: path.read_bytes() for path in root.rglob("*") if path.is_file()}
+
+
 def live_files(root) -> dict:
     return {str(path.relative_to(root)): path.read_bytes() for path in (root / "dvclive").rglob("*") if path.is_file()}
 
@@ -163,8 +167,8 @@ def write_run(checkpoints, live, name: str, fingerprint: dict) -> None:
     for old in checkpoints.glob("*.keras"):
         old.unlink()
     (checkpoints / f"model-{name}.keras").write_text(name)
-    (checkpoints / "state.json").write_text(json.dumps({"epochs_done": 2, "batches_done": 0, "model": name,
-                                                        "fingerprint": fingerprint}))
+    (checkpoints / "state.json").write_text(json.dumps({"epochs_done": 2, "batches_done": 0,
+                                                        "model": f"model-{name}.keras", "fingerprint": fingerprint}))
     (live / "plots/metrics/train").mkdir(parents=True, exist_ok=True)
     (live / "plots/metrics/train/loss.tsv").write_text(f"step\tloss\n0\t{name}\n")
     (live / "metrics.json").write_text(json.dumps({"run": name}))
@@ -208,9 +212,9 @@ class CrashAt(keras.callbacks.Callback):
 def test_a_crashing_run_puts_back_the_good_run_before_it(tmp_path, capsys):
     write_tiny_windows(tmp_path)
     run_training(tmp_path, replace(TINY_SETTINGS, epochs=2, sample_every=1))
-    good = {path: path.read_bytes() for path in (tmp_path / "checkpoints").iterdir()} | live_files(tmp_path)
+    good = tree_bytes(tmp_path / "checkpoints") | live_files(tmp_path)
     with pytest.raises(RuntimeError, match="simulated crash"):  # a new run, crashing after its first epoch
         run_training(tmp_path, replace(TINY_SETTINGS, epochs=2, sample_every=1, learning_rate=0.02),
                      callbacks=[CrashAt(epoch=0)])
     assert "The checkpoint after epoch 2 is kept" in capsys.readouterr().err
-    assert {path: path.read_bytes() for path in (tmp_path / "checkpoints").iterdir()} | live_files(tmp_path) == good
+    assert tree_bytes(tmp_path / "checkpoints") | live_files(tmp_path) == good

@@ -57,18 +57,6 @@ class StopRequest:
               file=sys.stderr, flush=True)
 
 
-def keep_history_before(live_dir: Path, epochs_done: int) -> None:
-    """Drop DVCLive rows and samples of epochs after the checkpoint (logged, then interrupted before
-    saving), so a resumed run logs each epoch exactly once."""
-    for tsv in (Path(live_dir) / "plots" / "metrics").rglob("*.tsv"):
-        header, *rows = tsv.read_text(encoding="utf-8").splitlines()
-        kept = [row for row in rows if int(row.split("\t")[0]) < epochs_done]
-        tsv.write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
-    for sample in (Path(live_dir) / "samples").glob("epoch-*.md"):
-        if int(sample.stem.split("-")[1]) > epochs_done:
-            sample.unlink()
-
-
 class EpochLogger(keras.callbacks.Callback):
     """Logs every epoch's metrics to DVCLive (val_x as eval/x, the rest as train/x), with those of
     `evaluate(model)` (a dict, logged under eval/), then steps. An epoch in which `guard` saw a
@@ -121,10 +109,10 @@ class Checkpointer(keras.callbacks.Callback):
     """Saves a checkpoint after every epoch that ended with a finite loss; when a stop is requested,
     saves one at the end of the current batch (or epoch) and raises `Interrupted`."""
 
-    def __init__(self, directory: Path, current: dict, guard: NaNGuard, stop: StopRequest,
+    def __init__(self, directory: Path, live_dir: Path, current: dict, guard: NaNGuard, stop: StopRequest,
                  batches_per_epoch: int, resume: checkpoint.Resume):
         super().__init__()
-        self.directory, self.current, self.guard, self.stop = directory, current, guard, stop
+        self.directory, self.live_dir, self.current, self.guard, self.stop = directory, live_dir, current, guard, stop
         self.batches_per_epoch = batches_per_epoch
         self.epoch, self.epochs_done, self.offset = resume.epochs_done, resume.epochs_done, resume.batches_done
         self.metric_states = resume.metric_states
@@ -138,14 +126,14 @@ class Checkpointer(keras.callbacks.Callback):
             self.metric_states = ()
         done = self.offset + batch + 1  # a resumed epoch's batches are counted from where it resumed
         if self.stop.requested and self.guard.where is None and done < self.batches_per_epoch:
-            checkpoint.save(self.directory, self.model, self.epoch, done, self.current)
+            checkpoint.save(self.directory, self.model, self.epoch, done, self.current, self.live_dir)
             raise Interrupted(f"in epoch {self.epoch + 1}, after batch {done} of {self.batches_per_epoch}")
 
     def on_epoch_end(self, epoch, logs=None):
         self.offset = 0
         if self.guard.where is None:
             self.epochs_done = epoch + 1
-            checkpoint.save(self.directory, self.model, self.epochs_done, 0, self.current)
+            checkpoint.save(self.directory, self.model, self.epochs_done, 0, self.current, self.live_dir)
             if self.stop.requested:
                 raise Interrupted(f"after epoch {self.epochs_done}")
 

@@ -2,11 +2,12 @@
 
 In:  a checkpoint directory (the `train` stage's output `checkpoints/`, cached by DVC and
      `persist: true`), the model, its position and the run's fingerprint (`fingerprint.py`).
-Out: `checkpoints/model-<epochs>-<batches>.keras` (weights and optimizer state, at that position) and
-     `checkpoints/state.json`: `{"epochs_done", "batches_done", "iterations", "model", "model_sha256",
-     "fingerprint", "random_states", "metric_states"}`, where `batches_done` counts the batches of epoch
-     `epochs_done + 1` already trained (0 at an epoch's end). `resume_point()` says where a rerun
-     starts, or why from scratch.
+Out: `checkpoints/model-<epochs>-<batches>-<sha256[:12]>.keras` (weights and optimizer state, at that
+     position), `checkpoints/live-<sha256[:16]>/` (the run's DVCLive files at that point, `history.py`)
+     and `checkpoints/state.json`: `{"epochs_done", "batches_done", "iterations", "model",
+     "model_sha256", "live", "live_sha256", "fingerprint", "random_states", "metric_states"}`, where
+     `batches_done` counts the batches of epoch `epochs_done + 1` already trained (0 at an epoch's
+     end). `resume_point()` says where a rerun starts, or why from scratch.
 
 `metric_states` are the running sums of the training metrics (loss, last_loss, ...) in the epoch
 so far, put back when a mid-epoch checkpoint resumes, so the epoch cut in two logs the mean over all
@@ -14,10 +15,11 @@ its batches, as the uninterrupted run does. `random_states` are the values of th
 states of its seed generators, from which dropout draws each batch's mask. Without them a resumed
 run would replay the masks from the start and end with other weights than the uninterrupted run.
 
-The state file is the commit point: the model file it names is written first, so replacing
-state.json (one atomic rename) switches model and position together; older model files are removed
-after. A state or model that cannot be read is a `CheckpointError` naming the file, never a silent
-fresh start.
+The state file is the commit point: the model file and history it names are written first, so
+replacing state.json (one atomic rename) switches model, history and position together; older ones
+are removed after. Files are named by their content, so putting back an earlier checkpoint
+(`lastgood.py`) never overwrites a file the current state.json names. A state, model or history that
+cannot be read is a `CheckpointError` naming the file, never a silent fresh start.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ import numpy as np
 
 import common.model  # noqa: F401  (registers the custom layer and metrics that load_model() needs)
 from common.windows import file_sha256
+from pipeline.train import history
 
 STATE = "state.json"
 # Changing these makes a model of another shape: its weights cannot be loaded at all.
@@ -47,6 +50,7 @@ class Resume:
     batches_done: int
     message: str
     metric_states: tuple = ()  # the running means of the epoch a mid-epoch checkpoint cut in two
+    live: str | None = None    # the folder of the checkpoint's DVCLive history
 
     @property
     def fresh(self) -> bool:
@@ -85,6 +89,12 @@ def load_state(directory: Path) -> dict | None:
         raise _unusable(model, "missing, though state.json names it")
     if file_sha256(model) != state["model_sha256"]:
         raise _unusable(model, "its content does not match the sha256 in state.json (truncated or corrupt)")
+    if state.setdefault("live", None) is not None:
+        live = Path(directory) / str(state["live"])
+        if not live.is_dir():
+            raise _unusable(live, "missing, though state.json names it")
+        if history.tree_sha256(live) != state.get("live_sha256"):
+            raise _unusable(live, "its content does not match the sha256 in state.json (truncated or corrupt)")
     return state
 
 
@@ -107,28 +117,48 @@ def resume_point(directory: Path, current: dict, epochs: int) -> Resume:
                             "training those from scratch")
     where = f"after epoch {done}" if not batches else f"in epoch {done + 1}, after batch {batches}"
     return Resume(done, batches, f"resuming from the checkpoint in {directory} {where}",
-                  tuple(state["metric_states"]) if batches else ())
+                  tuple(state["metric_states"]) if batches else (), state["live"])
 
 
-def save(directory: Path, model: keras.Model, epochs_done: int, batches_done: int, current: dict) -> None:
-    """Write the model, then commit it with its position by replacing state.json; drop older models."""
+def save(directory: Path, model: keras.Model, epochs_done: int, batches_done: int, current: dict,
+         live_dir: Path | None = None) -> None:
+    """Write the model and the DVCLive history in `live_dir`, then commit them with their position by
+    replacing state.json; drop older ones."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     iterations = int(model.optimizer.iterations.numpy())
-    # named by position: under float16 loss scaling two saves can have the same optimizer step count
-    name = f"model-{epochs_done:05d}-{batches_done:09d}.keras"
-    temporary = directory / f".{name}.tmp.keras"
+    temporary = directory / ".model.tmp.keras"
     model.save(temporary)
+    digest = file_sha256(temporary)
+    # by position (under float16 loss scaling two saves can have the same step count) and content
+    name = f"model-{epochs_done:05d}-{batches_done:09d}-{digest[:12]}.keras"
     os.replace(temporary, directory / name)
+    live, live_sha256 = history.keep(live_dir, directory) if live_dir is not None else (None, None)
     state = {"epochs_done": epochs_done, "batches_done": batches_done, "iterations": iterations,
-             "model": name, "model_sha256": file_sha256(directory / name), "fingerprint": current,
+             "model": name, "model_sha256": digest, "live": live, "live_sha256": live_sha256,
+             "fingerprint": current,
              "random_states": [variable.numpy().tolist() for variable in random_state_variables(model)],
              "metric_states": [variable.numpy().tolist() for variable in model.metrics_variables]}
-    (directory / f".{STATE}.tmp").write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
+    write_state(directory, state)
+
+
+def keep_final_history(directory: Path, live_dir: Path) -> None:
+    """Keep with the checkpoint the history as the finished run leaves it (DVCLive writes the summary,
+    with the baselines, only when the run ends)."""
+    state = load_state(directory)
+    state["live"], state["live_sha256"] = history.keep(live_dir, Path(directory))
+    write_state(Path(directory), state)
+
+
+def write_state(directory: Path, state: dict, text: str | None = None) -> None:
+    """Commit `state` (its model and history already in `directory`; `text`: its file's exact text, when
+    putting back a copy), then remove what it does not name."""
+    text = json.dumps(state, indent=1) + "\n" if text is None else text
+    (directory / f".{STATE}.tmp").write_text(text, encoding="utf-8")
     os.replace(directory / f".{STATE}.tmp", directory / STATE)
-    for stale in directory.glob("*.keras"):
-        if stale.name != name:
-            stale.unlink()
+    for stale in [*directory.glob("*.keras"), *directory.glob(f"{history.PREFIX}*"), *directory.glob(".*.tmp*")]:
+        if stale.name not in (state["model"], state.get("live")):
+            history.remove(stale)
 
 
 def restore_metrics(model: keras.Model, values: tuple) -> None:

@@ -36,10 +36,10 @@ from common.model import Stepper, build_model, last_accuracy, last_loss, precisi
 from common.settings import TrainSettings
 from common.vocab import encode, load_vocab
 from common.windows import WindowError, read_meta
-from pipeline.train import checkpoint
+from pipeline.train import checkpoint, history
 from pipeline.train.baselines import baseline_report
 from pipeline.train.callbacks import (Checkpointer, EpochLogger, Interrupted, NaNGuard, NonFiniteLoss, SampleWriter,
-                                      StopRequest, keep_history_before)
+                                      StopRequest)
 from pipeline.train.data import batches_per_epoch, training_batches, window_dataset
 from pipeline.train.distribute import (chief_ints, is_chief, make_strategy, shard_by_data, share_state,
                                        weights_digest, worker_dirs, workers)
@@ -147,13 +147,16 @@ def _train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path,
         raise WindowError(f"{windows_dir}: no training windows; the corpus is shorter than "
                           f"section_length + 1 = {settings.section_length + 1} characters.")
     current = fingerprint(settings, meta)
+    last_good = LastGood(checkpoints, live_dir)
+    last_good.snapshot(current)  # before anything below clears or overwrites a file of the last good run
+    taken_back = last_good.take_back(current)  # this run's params again, after an abandoned attempt
+    if taken_back:
+        print(taken_back, flush=True)
     resume = checkpoint.resume_point(checkpoints, current, settings.epochs)  # raises on a damaged checkpoint
     position = chief_ints(strategy, [resume.epochs_done, resume.batches_done])  # the chief's, on every worker
     if position != [resume.epochs_done, resume.batches_done]:
         resume = checkpoint.Resume(*position, f"following the chief, from epoch {position[0]}, batch {position[1]}")
     print(resume.message, flush=True)
-    last_good = LastGood(checkpoints, live_dir)
-    last_good.snapshot(current)  # before anything below clears or overwrites a file of the last good run
     try:
         summary = _fit(windows_dir, corpus_dir, model_dir, live_dir, checkpoints, settings, chars, meta, resume,
                        current, fit_args=dict(verbose=verbose, callbacks=callbacks), stop=stop, strategy=strategy)
@@ -186,10 +189,10 @@ def _fit(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, c
                     if is_chief(strategy) else None)
     if resume.fresh:  # DVCLive clears its own files on a fresh start; the samples are ours
         shutil.rmtree(live_dir / "samples", ignore_errors=True)
-    else:
-        keep_history_before(live_dir, resume.epochs_done)
+    elif resume.live:  # the curves are the checkpoint's, whatever a killed run left in live_dir
+        history.put_back(checkpoints / resume.live, live_dir)
     guard = NaNGuard()
-    saver = Checkpointer(checkpoints, current, guard, stop or StopRequest(), batches, resume)
+    saver = Checkpointer(checkpoints, live_dir, current, guard, stop or StopRequest(), batches, resume)
     predicted = windows["train"] * (settings.section_length if settings.objective == "all" else 1)
     prompt = pick_prompt("", corpus_dir / "val.txt", settings.section_length, settings.seed)
     ids = corpus_ids(corpus_dir, chars)
@@ -207,9 +210,11 @@ def _fit(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, c
         live.summary["baselines"] = {k: v for k, v in scored.items() if isinstance(v, (int, float)) and v == v}
         live.summary["params"] = model.count_params()
         summary = dict(live.summary)
+    checkpoint.keep_final_history(checkpoints, live_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
-    # written aside and renamed: the last good model stays whole until the new one is (persist output)
-    model.save(model_dir / ".new-model.keras")
+    # written aside and renamed: the last good model stays whole until the new one is (persist output);
+    # a copy of the last checkpoint's file, so a rerun with nothing to train writes the same bytes
+    shutil.copyfile(checkpoints / checkpoint.load_state(checkpoints)["model"], model_dir / ".new-model.keras")
     shutil.copyfile(corpus_dir / "vocab.json", model_dir / ".new-vocab.json")
     os.replace(model_dir / ".new-model.keras", model_dir / "model.keras")
     os.replace(model_dir / ".new-vocab.json", model_dir / "vocab.json")

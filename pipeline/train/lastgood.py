@@ -1,19 +1,26 @@
-"""The last good run, kept aside while a new one trains, and put back if the new one fails.
+"""The last good run, kept aside while a new one trains, and put back if the new one fails or is left.
 
-In:  the checkpoint directory and DVCLive's directory of the `train` stage.
-Out: `<checkpoints>/.last-good/`: a copy of the checkpoint (state.json and the model it names) and
-     of DVCLive's `metrics.json`, `plots/` and `samples/` as they were before the run started.
-     `restore()` puts them back exactly (absent ones removed; with no earlier checkpoint, the
-     failed run's own last good epoch stays) and says which epoch the kept checkpoint holds;
-     `discard()` drops the copy once the run has finished.
+In:  the checkpoint directory and DVCLive's directory of the `train` stage, and the fingerprint of
+     the run about to train (`fingerprint.py`).
+Out: `<checkpoints>/.last-good/`: a copy of the checkpoint as it was before the run started
+     (state.json and the model and history it names, `checkpoint.py`), of DVCLive's files, and
+     `attempt.json`, the fingerprint of the latest run that trained while the copy was kept.
+     `take_back(current)`: when the checkpoint in place belongs to another run than `current` and
+     the copy to this one (params put back after an abandoned or killed run), the copy is put back;
+     `restore()`: after a failure, the copy put back and dropped (with no earlier checkpoint, the
+     failed run's own last good epoch stays), and which epoch the kept checkpoint holds, in words;
+     `discard()`: the copy dropped once the run has finished.
 
 Why a copy and not a staging directory: an interrupted run (SIGTERM, `dvc repro` killed) must leave
 its own checkpoint and curves in place to be resumed, and DVC empties none of these paths, since
 they are `persist: true` outputs (so is `models/`, which only a finished run replaces). So the run
 writes in place and the copy is taken only when no unfinished attempt left one: after an
-interruption the copy still holds the last run that finished, which is what a failure of the resumed
-attempt goes back to. A copy that no longer applies (the checkpoint is neither the copied one nor
-the attempt's, e.g. after `dvc checkout` of another run) is taken anew.
+interruption, or a kill -9 at any point, the copy still holds the last run that finished, which is
+what a failure of a later attempt, or going back to that run's params, puts back. Every step writes
+under a temporary name and commits with one rename (the checkpoint's state.json, the copy's folder),
+so a kill during the copy or the restore leaves either the old or the new state, and the next run
+finishes the job. A copy that no longer applies (the checkpoint is neither the copied one nor an
+attempt's, e.g. after `dvc checkout` of another run) is taken anew.
 `.dvcignore` lists `.last-good`, so the copy is never part of the cached `checkpoints/` output.
 """
 from __future__ import annotations
@@ -23,24 +30,19 @@ import os
 import shutil
 from pathlib import Path
 
-from pipeline.train.checkpoint import STATE
+from pipeline.train import history
+from pipeline.train.checkpoint import STATE, write_state
 
 KEPT = ".last-good"
-LIVE_FILES = ("metrics.json", "plots", "samples")
-ATTEMPT = "attempt.json"  # the fingerprint of the run that took the copy
+ATTEMPT = "attempt.json"
 
 
-def _replace(source: Path, target: Path) -> None:
-    """Make `target` a copy of `source`, or absent when `source` is."""
-    if target.is_dir():
-        shutil.rmtree(target)
-    elif target.exists():
-        target.unlink()
-    if source.is_dir():
-        shutil.copytree(source, target)
-    elif source.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
+def _read_state(directory: Path) -> dict | None:
+    try:
+        state = json.loads((directory / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) else None
 
 
 class LastGood:
@@ -48,61 +50,82 @@ class LastGood:
         self.checkpoints, self.live_dir = Path(checkpoints), Path(live_dir)
         self.kept = self.checkpoints / KEPT
 
-    def _model_files(self, directory: Path) -> list[str]:
-        return [STATE, *sorted(path.name for path in directory.glob("*.keras"))]
-
-    def _left_by_an_attempt(self) -> bool:
-        """Whether the copy there was left by an attempt that did not finish, and still applies: the
-        checkpoint is still the copied one, or one that attempt saved. Otherwise (e.g. `dvc checkout`
-        of another run since) the copy is stale."""
+    def _applies(self) -> bool:
+        """Whether the copy there still applies: the checkpoint is the copied one, or one saved by an
+        attempt made while the copy was kept. Otherwise (e.g. `dvc checkout` of another run since)
+        it is stale."""
         if not (self.kept / ATTEMPT).is_file():
             return False
-        state = self.checkpoints / STATE
-        if not state.exists():
-            return not (self.kept / "checkpoints" / STATE).exists()
-        if (self.kept / "checkpoints" / STATE).exists() and \
-                state.read_bytes() == (self.kept / "checkpoints" / STATE).read_bytes():
+        state, kept = _read_state(self.checkpoints), _read_state(self.kept / "checkpoints")
+        if state is None:
+            return kept is None
+        if state == kept:
             return True
         try:
-            return json.loads(state.read_text(encoding="utf-8"))["fingerprint"] == \
-                json.loads((self.kept / ATTEMPT).read_text(encoding="utf-8"))
-        except (OSError, ValueError, KeyError):
+            return state.get("fingerprint") == json.loads((self.kept / ATTEMPT).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
             return False
 
     def snapshot(self, current: dict) -> None:
-        """Copy the current checkpoint and curves aside, for the run with fingerprint `current`, unless
-        an attempt that did not finish left a copy that still applies."""
-        if self._left_by_an_attempt():
+        """Copy the checkpoint and curves aside before the run with fingerprint `current` trains,
+        unless a copy taken before an unfinished attempt still applies (then it now names this one)."""
+        if self._applies():
+            (self.kept / f"{ATTEMPT}.tmp").write_text(json.dumps(current), encoding="utf-8")
+            os.replace(self.kept / f"{ATTEMPT}.tmp", self.kept / ATTEMPT)
             return
-        shutil.rmtree(self.kept, ignore_errors=True)
         staging = self.checkpoints / f"{KEPT}.tmp"
-        shutil.rmtree(staging, ignore_errors=True)
-        for name in self._model_files(self.checkpoints):
-            _replace(self.checkpoints / name, staging / "checkpoints" / name)
-        for name in LIVE_FILES:
-            _replace(self.live_dir / name, staging / "live" / name)
+        history.remove(staging)
+        state = _read_state(self.checkpoints) or {}  # a damaged one is copied as it is, for the error to name
+        for name in [STATE, *(value for value in (state.get("model"), state.get("live")) if isinstance(value, str))]:
+            history.replace(self.checkpoints / name, staging / "checkpoints" / name)
+        for name in history.LIVE_FILES:
+            history.replace(self.live_dir / name, staging / "live" / name)
         staging.mkdir(parents=True, exist_ok=True)
         (staging / ATTEMPT).write_text(json.dumps(current), encoding="utf-8")
+        history.remove(self.kept)
         os.replace(staging, self.kept)  # the copy is complete or absent, never half there
+
+    def take_back(self, current: dict) -> str | None:
+        """Put the copy back when it holds the run with fingerprint `current` and the checkpoint in
+        place does not (an attempt with other params was abandoned); what was done, in words."""
+        state, kept = _read_state(self.checkpoints), _read_state(self.kept / "checkpoints")
+        if kept is None or kept.get("fingerprint") != current or (state or {}).get("fingerprint") == current:
+            return None
+        self._put_back(kept)
+        return (f"checkpoint in {self.checkpoints} belongs to an unfinished run with other params: putting back "
+                f"the last finished run's, kept in {self.kept}/")
+
+    def _put_back(self, kept: dict) -> None:
+        """The copied checkpoint, then its curves, in place; files first, state.json last (the commit)."""
+        for name in filter(None, (kept["model"], kept.get("live"))):
+            if not (self.checkpoints / name).exists():  # named by content: an existing one is the same
+                history.replace(self.kept / "checkpoints" / name, self.checkpoints / name)
+        write_state(self.checkpoints, kept, (self.kept / "checkpoints" / STATE).read_text(encoding="utf-8"))
+        self._put_back_curves(kept)
+
+    def _put_back_curves(self, state: dict | None) -> None:
+        if state is not None and state.get("live"):
+            history.put_back(self.checkpoints / state["live"], self.live_dir)
+        elif (self.kept / "live").is_dir():  # a checkpoint from before histories were kept with it
+            history.put_back(self.kept / "live", self.live_dir)
 
     def restore(self) -> str:
         """Put the copy back and drop it; what is kept, in words. With no earlier checkpoint to
-        protect, the failed run's own last good epoch stays instead, to look into."""
-        if not (self.kept / "checkpoints" / STATE).exists():
-            shutil.rmtree(self.kept)
-            return self.describe()
-        for name in set(self._model_files(self.checkpoints)) | set(self._model_files(self.kept / "checkpoints")):
-            _replace(self.kept / "checkpoints" / name, self.checkpoints / name)
-        for name in LIVE_FILES:
-            _replace(self.kept / "live" / name, self.live_dir / name)
-        shutil.rmtree(self.kept)
+        protect, the failed run's own last good epoch stays instead, with its curves, to look into."""
+        kept = _read_state(self.kept / "checkpoints")
+        if kept is not None:
+            self._put_back(kept)
+        else:
+            state = _read_state(self.checkpoints)
+            if state is not None and state.get("live"):
+                history.put_back(self.checkpoints / state["live"], self.live_dir)
+        shutil.rmtree(self.kept, ignore_errors=True)
         return self.describe()
 
     def describe(self) -> str:
-        state = self.checkpoints / STATE
-        if not state.exists():
+        done = _read_state(self.checkpoints)
+        if done is None:
             return f"No checkpoint is kept: there was no good epoch to keep in {self.checkpoints}/."
-        done = json.loads(state.read_text(encoding="utf-8"))
         where = f"after epoch {done['epochs_done']}" + (f", batch {done['batches_done']} of the next"
                                                         if done["batches_done"] else "")
         return (f"The checkpoint {where} is kept in {self.checkpoints}/, with its curves and samples in "

@@ -24,7 +24,7 @@ from scrapers.checks import lists_something
 from scrapers.crawl import Crawl
 from scrapers.decode import decode_bytes
 from scrapers.urls import quote_url
-from scrapers.imsdb.links import SITE, fetch_linked_page, link_text, paragraph_link
+from scrapers.imsdb.links import PAGE_ENDS, SITE, fetch_linked_page, link_text, paragraph_link
 
 SERIES_HEADING = re.compile(r"\bSeries\s*(\d+)", re.IGNORECASE)
 EPISODE_PATH_PREFIX = "/TV Transcripts/"
@@ -75,7 +75,7 @@ def list_tv_episodes(crawl: Crawl, base_url: str, shows: tuple[str, ...], *, lim
     for show in shows:
         url = show_page_url(base_url, show)
         page = crawl.page(url, kind="show", show=show,
-                          check=lists_something(parse_show_page, url, "show page lists no episode"))
+                          check=lists_something(parse_show_page, url, "show page lists no episode", PAGE_ENDS))
         if page is None:
             continue
         for episode in parse_show_page(decode_bytes(page), url):

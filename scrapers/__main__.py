@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from common.arguments import number
 from common.params import params_file_here
 from common.settings import ScrapeSettings, load_settings
-from scrapers.crawlers import CRAWLERS
+from scrapers.crawlers import CRAWLERS, check_plan
 from scrapers.livesinabox import crawl as livesinabox
 from scrapers.preflight import check_reachable
 from scrapers.run import PREFLIGHT_SECONDS, run_main, scrape_sites
@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         defaults = load_settings(ScrapeSettings, source)
         args = build_parser(defaults, source).parse_args(argv)
         settings = dataclasses.replace(defaults, delay=args.delay, limit=args.limit)
+        check_plan(settings, [args.site])
         url = start_url(args.site, args.base_url or default_base_url(args.site, settings))
         check_reachable(url, timeout=min(settings.timeout, PREFLIGHT_SECONDS))
         reports = scrape_sites(settings, {args.site: url}, args.out, progress=sys.stderr.isatty(),

@@ -35,7 +35,7 @@ from scrapers.crawl import Crawl
 from scrapers.http import PoliteClient, ScrapeError
 from scrapers.preflight import check_reachable
 from scrapers.sample_site import serve_sample_site
-from scrapers.crawlers import CRAWLERS
+from scrapers.crawlers import CRAWLERS, check_plan
 from scrapers.store import PageStore, StoreError
 from scrapers.urls import rebase
 
@@ -112,6 +112,7 @@ def scrape(settings: ScrapeSettings, raw_dir: Path, sample_root: Path, progress:
     """Scrape every site of `settings.sites` into `raw_dir/<source>/<site>/`; return a report per site.
     `sample_root` is the bundled sample site, served on 127.0.0.1 when `settings.source` is "sample"."""
     urls = site_urls(settings)
+    check_plan(settings, urls)
     out_dir = Path(raw_dir) / settings.source
     if settings.source == "sample":
         with serve_sample_site(sample_root, sites=list(urls)) as bases:
@@ -133,6 +134,7 @@ def scrape_sites(settings: ScrapeSettings, urls: dict[str, str], out_dir: Path, 
     `scrape.refresh`) fetches again pages already stored. Each site follows links only to the
     host of its URL and the hosts that redirects lead to.
     """
+    check_plan(settings, urls)
     client = PoliteClient(delay=settings.delay, timeout=settings.timeout, retries=settings.retries,
                           max_page_bytes=settings.max_page_bytes, only_hosts=only_hosts,
                           deadline=settings.deadline, max_host_failures=settings.max_host_failures)

@@ -228,3 +228,15 @@ def test_main_exits_non_zero_above_the_failed_fraction_and_keeps_what_it_fetched
     assert "scrape: livesinabox: 2 of 12 pages failed" in done.stderr and "max_failed_fraction 10%" in done.stderr
     kept = json.loads((tmp_path / "data/raw/live/livesinabox/episodes.json").read_text(encoding="utf-8"))
     assert len(kept) == FIXTURE_PAGES - 2
+
+
+def test_main_with_no_imsdb_show_and_no_movies_names_the_keys_before_any_request(tmp_path):
+    (tmp_path / "sample_site").symlink_to(SAMPLE)
+    params = sample_params()
+    params["scrape"]["imsdb"].update(shows=[], movies="none")
+    done = run_stage(tmp_path, params)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert "scrape.imsdb.shows is empty and scrape.imsdb.movies is none" in line
+    assert "name a show in scrape.imsdb.shows" in line and "take imsdb out of scrape.sites" in line
+    assert not (tmp_path / "data").exists()

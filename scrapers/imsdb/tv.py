@@ -28,6 +28,8 @@ from scrapers.imsdb.links import PAGE_ENDS, SITE, fetch_linked_page, link_text, 
 
 SERIES_HEADING = re.compile(r"\bSeries\s*(\d+)", re.IGNORECASE)
 EPISODE_PATH_PREFIX = "/TV Transcripts/"
+# The shows IMSDb has transcripts of (its sidebar, docs/sites.md §2.7).
+SHOWS = ("Futurama", "Seinfeld", "South Park", "Stargate SG-1", "Lost", "The 4400")
 # The show page's file name where it differs from the show's name.
 SHOW_FILE_NAMES = {"Stargate SG-1": "Stargate SG1"}
 

@@ -81,7 +81,10 @@ def test_sample_scrape_lists_every_episode_in_order_with_exact_bytes(tmp_path):
     hrefs = expected_livesinabox_hrefs()
     assert [urlsplit(e["url"]).path for e in friends_episodes] == [f"/friends/{href}" for href in hrefs]
     assert any(len(e["episodes"]) == 2 for e in friends_episodes)
-    assert any(e["season"] == 10 for e in friends_episodes)
+    season10 = [e for e in friends_episodes if e["season"] == 10]
+    # shaped like the real season 10 pages: no closing </body> or </html> (docs/sites.md §3.2)
+    assert season10 and not any(re.search(rb"</(body|html)>", sample_file("livesinabox", e["url"]).read_bytes())
+                                for e in season10)
 
     for site, site_episodes in (("imsdb", imsdb_episodes), ("livesinabox", friends_episodes)):
         assert reports[site].crawl.counts["failed"] == reports[site].crawl.counts["skipped"] == 0

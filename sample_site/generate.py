@@ -208,7 +208,8 @@ def build_livesinabox(root):
             script_html = render_flat_script(number, its, style, raw, rng)
             content = f'<h1 align="center">{ptitle}</h1>\n{cred}\n<hr>\n{script_html}'
             if len(number) == 4:  # season 10 pages sit inside the full site template
-                page = livesinabox_site_page(f"Crazy For Friends - {number} - {ptitle}", content, charset)
+                page = livesinabox_site_page(f"Crazy For Friends - {number} - {ptitle}", content, charset,
+                                             closed=False)
             else:
                 page = livesinabox_plain_page(ptitle, content, charset)
             write(root / "friends" / path, page, "cp1252")

@@ -125,8 +125,22 @@ def charset_meta(charset):
     return f'<meta http-equiv="Content-Type" content="text/html; charset={charset}">\n' if charset else ""
 
 
-def livesinabox_site_page(title, content, charset="windows-1252"):
-    """The Crazy For Friends layout: fixed-width tables, ~40 nav links under <b> headings, footer."""
+# How the real season 10 episode pages end (docs/sites.md §3.2): after the footer, an image map
+# and the closing table tags, with no </body> and no </html>.
+SEASON10_END = """<table width="760" border="0" cellspacing="0" cellpadding="0" align="center"><tr><td>
+<img src="/friends/images/bottom8.jpg" width="760" height="40" border="0" usemap="#bottom8">
+<map name="bottom8">
+<area shape="rect" coords="0,0,380,40" href="index.shtml">
+<area shape="rect" coords="380,0,760,40" href="scripts.shtml">
+</map>
+</td></tr></table>
+"""
+
+
+def livesinabox_site_page(title, content, charset="windows-1252", closed=True):
+    """The Crazy For Friends layout: fixed-width tables, ~40 nav links under <b> headings, footer;
+    then `</body></html>`, or (`closed` false, as the real season 10 episode pages) an image map
+    and the closing table tags only."""
     href = lambda w: "/cgi-bin/poll.cgi" if w == "Polls" else w.lower() + ".shtml"  # robots.txt disallows /cgi-bin/
     link = lambda w: f'<a href="{href(w)}">{w.replace("-", " ")}</a>'
     nav = "\n".join(f'<table width="150" border="0" cellpadding="2"><tr><td bgcolor="#333366"><b>{head}</b></td></tr>\n'
@@ -150,9 +164,7 @@ def livesinabox_site_page(title, content, charset="windows-1252"):
 <p align="center"><font size="1">Crazy For Friends is best viewed at 800x600 with Internet Explorer 5 or higher.
 &copy; 2004 Crazy For Friends.</font></p>
 </td></tr></table>
-</body>
-</html>
-"""
+""" + ("</body>\n</html>\n" if closed else SEASON10_END)
 
 
 def livesinabox_plain_page(title, content, charset):

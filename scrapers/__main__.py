@@ -7,7 +7,8 @@ working directory, else the project's own), read and checked by the one schema.
 Out: `<out>/<site>/{pages/, manifest.jsonl, episodes.json}` (docs/contracts.md), the stage's
 summary on stdout and its exit code: 0; 1 when the site yielded no usable page or more than
 max_failed_fraction of its pages failed (what was fetched is kept), or on a bad params file or an
-unreachable host; 130 when interrupted (run again to resume).
+unreachable host; 130 when stopped by Ctrl-C, SIGTERM or SIGHUP, with one line on stderr saying
+what was kept (run the same command again to resume).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 from common.arguments import number
 from common.params import params_file_here
 from common.settings import ScrapeSettings, load_settings
-from scrapers.crawlers import CRAWLERS
+from scrapers.crawlers import CRAWLERS, check_plan
 from scrapers.livesinabox import crawl as livesinabox
 from scrapers.preflight import check_reachable
 from scrapers.run import PREFLIGHT_SECONDS, run_main, scrape_sites
@@ -61,7 +62,8 @@ def build_parser(settings: ScrapeSettings, source: Path) -> argparse.ArgumentPar
                f"({settings.retries}), max_page_bytes ({settings.max_page_bytes}), "
                f"max_failed_fraction ({settings.max_failed_fraction}) and the IMSDb shows and movies. "
                "Exit code 1 when the site yielded no usable page or more than max_failed_fraction of its "
-               "pages failed (what was fetched is kept); 130 when interrupted (run again to resume).")
+               "pages failed (what was fetched is kept); 130 when stopped by Ctrl-C, SIGTERM or SIGHUP "
+               "(what was stored is kept: run the same command again to resume).")
     parser.add_argument("site", metavar="SITE", choices=list(CRAWLERS),
                         help="the site to scrape: imsdb or livesinabox")
     parser.add_argument("--base-url", metavar="URL", type=_http_url,
@@ -90,6 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         defaults = load_settings(ScrapeSettings, source)
         args = build_parser(defaults, source).parse_args(argv)
         settings = dataclasses.replace(defaults, delay=args.delay, limit=args.limit)
+        check_plan(settings, [args.site])
         url = start_url(args.site, args.base_url or default_base_url(args.site, settings))
         check_reachable(url, timeout=min(settings.timeout, PREFLIGHT_SECONDS))
         reports = scrape_sites(settings, {args.site: url}, args.out, progress=sys.stderr.isatty(),

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from scrapers.checks import Check, page_problem
 from scrapers.faults import HOST_GIVEN_UP
 from scrapers.http import PoliteClient
+from scrapers.transport import CLOSE
 from scrapers.store import PageStore
 
 OUTCOMES = ("fetched", "reused", "skipped", "failed")
@@ -61,7 +62,7 @@ class Crawl:
             return stored
         self.requested.add(url)
         result = self.client.fetch(url)
-        problem = page_problem(result.content, check) if result.ok else None
+        problem = page_problem(result.content, check, ended_by_close=result.framing == CLOSE) if result.ok else None
         if result.ok and problem is None:
             self.store.put(url, result.content, final_url=result.final_url, status=result.status, kind=kind,
                            outcome="fetched" if stored is None else "refreshed", **about)

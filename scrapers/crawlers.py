@@ -1,7 +1,17 @@
 """The sites the scrapers crawl, by name. Each is a module with the same interface:
 `list_episodes(crawl, url, site_settings, limit=0)` -> listings, and `fetch_episode(crawl, listing)`
--> an `episodes.json` item or None (see `scrapers/imsdb/crawl.py`)."""
+-> an `episodes.json` item or None (see `scrapers/imsdb/crawl.py`); a site may also have
+`check_settings(site_settings)`, which raises a ScrapeError before any request when its settings
+ask for nothing (`check_plan`)."""
 from scrapers.imsdb import crawl as imsdb
 from scrapers.livesinabox import crawl as livesinabox
 
 CRAWLERS = {"imsdb": imsdb, "livesinabox": livesinabox}
+
+
+def check_plan(settings, sites) -> None:
+    """Each site's own check of its settings (`scrape.<site>.*`), before anything is requested."""
+    for site in sites:
+        check = getattr(CRAWLERS[site], "check_settings", None)
+        if check is not None:
+            check(settings.site(site))

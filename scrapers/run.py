@@ -17,9 +17,11 @@ runs one site through the same functions (`scrape_sites`, `run_main`).
 """
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,12 +35,43 @@ from scrapers.crawl import Crawl
 from scrapers.http import PoliteClient, ScrapeError
 from scrapers.preflight import check_reachable
 from scrapers.sample_site import serve_sample_site
-from scrapers.crawlers import CRAWLERS
+from scrapers.crawlers import CRAWLERS, check_plan
 from scrapers.store import PageStore, StoreError
 from scrapers.urls import rebase
 
 PREFLIGHT_SECONDS = 4.0
 INTERRUPTED = 130
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)   # Ctrl-C, `kill`, a closed terminal
+
+
+class Stopped(KeyboardInterrupt):
+    """The run was stopped by a signal; `kept` says what the stopped run left in the store."""
+
+    def __init__(self, how: str = "interrupted", kept: str = ""):
+        super().__init__(how)
+        self.how, self.kept = how, kept
+
+
+def _stop(signum, frame) -> None:
+    raise Stopped(f"stopped by {signal.Signals(signum).name}")
+
+
+@contextmanager
+def stop_signals():
+    """While inside, SIGINT, SIGTERM and SIGHUP (unless ignored, as under `nohup`) raise `Stopped`
+    in the main thread, so a scrape stopped by `kill` ends as one stopped by Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    for signum, handler in before.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(signum, _stop)
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 @dataclass
@@ -79,6 +112,7 @@ def scrape(settings: ScrapeSettings, raw_dir: Path, sample_root: Path, progress:
     """Scrape every site of `settings.sites` into `raw_dir/<source>/<site>/`; return a report per site.
     `sample_root` is the bundled sample site, served on 127.0.0.1 when `settings.source` is "sample"."""
     urls = site_urls(settings)
+    check_plan(settings, urls)
     out_dir = Path(raw_dir) / settings.source
     if settings.source == "sample":
         with serve_sample_site(sample_root, sites=list(urls)) as bases:
@@ -100,10 +134,11 @@ def scrape_sites(settings: ScrapeSettings, urls: dict[str, str], out_dir: Path, 
     `scrape.refresh`) fetches again pages already stored. Each site follows links only to the
     host of its URL and the hosts that redirects lead to.
     """
+    check_plan(settings, urls)
     client = PoliteClient(delay=settings.delay, timeout=settings.timeout, retries=settings.retries,
                           max_page_bytes=settings.max_page_bytes, only_hosts=only_hosts,
                           deadline=settings.deadline, max_host_failures=settings.max_host_failures)
-    stop = threading.Event()
+    stop, stopped = threading.Event(), None
     with client, ThreadPoolExecutor(max_workers=len(urls)) as pool:
         futures = {site: pool.submit(scrape_site, site, url,
                                      Crawl(client, PageStore(out_dir / site), refresh or settings.refresh,
@@ -113,9 +148,23 @@ def scrape_sites(settings: ScrapeSettings, urls: dict[str, str], out_dir: Path, 
                    for position, (site, url) in enumerate(urls.items())}
         try:
             return {site: future.result() for site, future in futures.items()}
-        except KeyboardInterrupt:
-            stop.set()   # the site threads finish their current page, write episodes.json and return
-            raise
+        except KeyboardInterrupt as interrupt:
+            stop.set()   # the site threads end their current page at once, write episodes.json and return
+            client.interrupt()
+            stopped = interrupt
+    reports = {site: future.result() for site, future in futures.items() if future.exception() is None}
+    raise Stopped(getattr(stopped, "how", "interrupted"), kept_line(reports)) from None
+
+
+def kept_line(reports: dict[str, SiteReport]) -> str:
+    """What a stopped run kept, per site: the pages it fetched and the episodes listed."""
+    def episodes(report: SiteReport) -> str:
+        if not report.listed:
+            return "stopped before its episode list was read (episodes.json left as it was)"
+        return f"{len(report.episodes)} episodes listed in {report.crawl.store.episodes_path}"
+
+    return "; ".join(f"{site}: {report.crawl.counts['fetched']} pages fetched in this run, {episodes(report)}"
+                     for site, report in reports.items())
 
 
 def scrape_site(site: str, url: str, crawl: Crawl, settings: ScrapeSettings, *, progress: bool = True,
@@ -133,6 +182,8 @@ def scrape_site(site: str, url: str, crawl: Crawl, settings: ScrapeSettings, *, 
             record = module.fetch_episode(crawl, listing)
             if record is not None:
                 report.episodes.append(record)
+    if stop is not None and stop.is_set() and not listings:
+        return report   # stopped before the episode list was read: episodes.json stays as it was
     if public_origin is not None:
         served, public = public_origin
         for record in report.episodes:
@@ -151,15 +202,25 @@ def exit_code(reports: dict[str, SiteReport], max_failed_fraction: float, prog: 
     return 1 if any(problems) else 0
 
 
-def run_main(prog: str, run: Callable[[], tuple[dict[str, SiteReport], float]]) -> int:
+def run_main(prog: str, run: Callable[[], tuple[dict[str, SiteReport], float]],
+             resume: str = "run the same command again to resume") -> int:
     """Run `run()` -> (reports, max_failed_fraction) and return the exit code; an expected error
-    becomes one line on stderr and exit code 1, an interruption 130."""
+    becomes one line on stderr and exit code 1; Ctrl-C, SIGTERM or SIGHUP one line saying what was
+    kept and `resume`, and exit code 130."""
     try:
-        reports, max_failed_fraction = run()
+        with stop_signals():
+            reports, max_failed_fraction = run()
     except (ScrapeError, ParamsError, StoreError) as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted; the pages stored so far are kept, run again to resume.", file=sys.stderr)
+    except KeyboardInterrupt as error:
+        print(stopped_line(prog, error, resume), file=sys.stderr)
         return INTERRUPTED
     return exit_code(reports, max_failed_fraction, prog)
+
+
+def stopped_line(prog: str, error: KeyboardInterrupt, resume: str) -> str:
+    """`scrape: stopped by SIGTERM; kept livesinabox: 3 pages fetched ...; run ... to resume.`"""
+    how = getattr(error, "how", "interrupted")
+    kept = getattr(error, "kept", "") or "the pages stored so far"
+    return f"{prog}: {how}; kept {kept} (nothing stored is lost); {resume}."

@@ -118,6 +118,20 @@ def unframed(body: bytes) -> Action:
     return act
 
 
+def chunked(body: bytes, pieces: int = 3, *, last_chunk: bool = True, cut: int | None = None) -> Action:
+    """Send `body` with chunked encoding in `pieces` chunks, then the last (empty) chunk unless
+    `last_chunk` is false; `cut` stops after that many bytes of the encoded body (inside a chunk
+    or between two), then closes cleanly."""
+    def act(connection: socket.socket) -> None:
+        size = -(-len(body) // pieces)
+        encoded = b"".join(b"%x\r\n%s\r\n" % (len(part), part)
+                           for part in (body[start:start + size] for start in range(0, len(body), size)))
+        encoded += b"0\r\n\r\n" if last_chunk else b""
+        head = _head("200 OK", {"Content-Type": "text/html", "Transfer-Encoding": "chunked"})
+        connection.sendall(head + encoded[:cut])
+    return act
+
+
 def drip(body: bytes, every: float) -> Action:
     """Send the head, then `body` one byte every `every` seconds (each read sees data in time)."""
     def act(connection: socket.socket) -> None:

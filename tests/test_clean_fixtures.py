@@ -19,7 +19,7 @@ FIXTURES = PROJECT / "tests" / "fixtures" / "clean"
 PAGES = sorted(FIXTURES.glob("*.html"))
 QUIRKS = {
     "imsdb": ["normal-pre", "nested-pre", "no-pre", "embedded-document", "details-table", "frame-buster",
-              "scanner-credits", "movie-crlf", "latin1", "pre-outside-scrtext"],
+              "scanner-credits", "movie-crlf", "latin1", "pre-outside-scrtext", "title-first"],
     "livesinabox": ["b-colon-inside", "b-colon-outside", "strong-colon-inside", "strong-colon-outside",
                     "plain-upper-br", "plain-title-case", "ms-word", "misnested", "uncut-blue", "credits",
                     "season10-template", "charrefs", "cp1252-under-latin1-meta", "utf8-under-cp1252-meta"],

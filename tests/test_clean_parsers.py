@@ -125,6 +125,24 @@ def test_imsdb_odd_markup_around_the_script():
     assert parse_imsdb.transcript_text(page) == "GUS\nPie?\n"
 
 
+@pytest.mark.parametrize("pre, text", [
+    # the title, then credits (a names line after "Written by"), then the script: all of the title block goes
+    ("<b>                         THE BELL TOWER\n</b>\n                           Written by\n\n"
+     "                      Ann Lee &amp; Bo Park\n\n     Snow falls on the square.\n\n"
+     "<b>               MIREILLE\n</b>          Hello.\n",
+     "(Snow falls on the square.)\n\nMIREILLE\nHello.\n"),
+    # a first bold line that speaks is a cue, not a title: flush left, or indented after a blank line
+    ("<b>JERRY</b>\nWhat is the deal with bells?\n\n<b>GEORGE</b>\nNo idea.\n",
+     "JERRY\nWhat is the deal with bells?\n\nGEORGE\nNo idea.\n"),
+    ("<b>                    JERRY\n</b>\n               What is the deal?\n\n     He sits.\n",
+     "JERRY\nWhat is the deal?\n\n(He sits.)\n"),
+    # not capitals, or a heading: no title
+    ("<b>                    Jerry's Bell\n</b>\n     He sits.\n", "[Jerry's Bell]\n\n(He sits.)\n"),
+], ids=["title-and-credits", "flush-cue", "indented-cue-after-gap", "not-capitals"])
+def test_imsdb_a_title_in_the_first_line_is_not_part_of_the_text(pre, text):
+    assert parse_imsdb.transcript_text(imsdb_page(pre)) == text
+
+
 def test_imsdb_page_without_script_is_empty():
     assert parse_imsdb.transcript_text(b"<html><body><p>Nothing here</p></body></html>") == ""
     assert parse_imsdb.transcript_text(b'<html><body><td class="scrtext"><pre>  \r\n</pre></td></body></html>') == ""

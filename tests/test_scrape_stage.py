@@ -81,7 +81,10 @@ def test_sample_scrape_lists_every_episode_in_order_with_exact_bytes(tmp_path):
     hrefs = expected_livesinabox_hrefs()
     assert [urlsplit(e["url"]).path for e in friends_episodes] == [f"/friends/{href}" for href in hrefs]
     assert any(len(e["episodes"]) == 2 for e in friends_episodes)
-    assert any(e["season"] == 10 for e in friends_episodes)
+    season10 = [e for e in friends_episodes if e["season"] == 10]
+    # shaped like the real season 10 pages: no closing </body> or </html> (docs/sites.md §3.2)
+    assert season10 and not any(re.search(rb"</(body|html)>", sample_file("livesinabox", e["url"]).read_bytes())
+                                for e in season10)
 
     for site, site_episodes in (("imsdb", imsdb_episodes), ("livesinabox", friends_episodes)):
         assert reports[site].crawl.counts["failed"] == reports[site].crawl.counts["skipped"] == 0
@@ -228,3 +231,15 @@ def test_main_exits_non_zero_above_the_failed_fraction_and_keeps_what_it_fetched
     assert "scrape: livesinabox: 2 of 12 pages failed" in done.stderr and "max_failed_fraction 10%" in done.stderr
     kept = json.loads((tmp_path / "data/raw/live/livesinabox/episodes.json").read_text(encoding="utf-8"))
     assert len(kept) == FIXTURE_PAGES - 2
+
+
+def test_main_with_no_imsdb_show_and_no_movies_names_the_keys_before_any_request(tmp_path):
+    (tmp_path / "sample_site").symlink_to(SAMPLE)
+    params = sample_params()
+    params["scrape"]["imsdb"].update(shows=[], movies="none")
+    done = run_stage(tmp_path, params)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert "scrape.imsdb.shows is empty and scrape.imsdb.movies is none" in line
+    assert "name a show in scrape.imsdb.shows" in line and "take imsdb out of scrape.sites" in line
+    assert not (tmp_path / "data").exists()

@@ -117,6 +117,16 @@ def test_no_usable_page_exits_non_zero(tmp_path):
     assert written_episodes(tmp_path) == []
 
 
+def test_imsdb_with_no_show_and_no_movies_names_the_keys_before_any_request(tmp_path):
+    params = load_params(PROJECT / "params.yaml")
+    params["scrape"]["imsdb"].update(shows=[], movies="none")
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
+    with serve_files(LIVESINABOX) as (base, log):
+        done = scrapers_cli(tmp_path, "imsdb", "--base-url", base, "--out", "tmp")
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1 and log == []
+    assert "scrape.imsdb.shows is empty and scrape.imsdb.movies is none" in done.stderr
+
+
 def test_an_unreachable_base_url_fails_fast_with_a_hint(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -1,7 +1,7 @@
 """Crawling IMSDb: the site's entry points for the scrapers (`scrapers/crawlers.py`).
 
 In:  the crawl of the site, its base URL and the `scrape.imsdb` params (`shows`, `movies`, `movie_limit`).
-Out: `list_episodes` -> the TV listings (`tv.py`), then the movie listings (`movies.py`) when
+Out: `check_settings` (a ScrapeError naming the keys when they ask for nothing); `list_episodes` -> the TV listings (`tv.py`), then the movie listings (`movies.py`) when
      `scrape.imsdb.movies` is not "none"; `fetch_episode(listing)` -> its `episodes.json` item, the
      page stored raw, or None (recorded in the manifest, with the reason).
 """
@@ -9,8 +9,18 @@ from __future__ import annotations
 
 from common.settings import ImsdbSettings
 from scrapers.crawl import Crawl
+from scrapers.http import ScrapeError
 from scrapers.imsdb import movies, tv
 from scrapers.imsdb.links import SITE  # noqa: F401  (the site's name, part of its interface)
+
+
+def check_settings(settings: ImsdbSettings) -> None:
+    """ScrapeError, naming the keys, when the settings ask for nothing at all (checked before any request)."""
+    if not settings.shows and settings.movies == movies.NO_MOVIES:
+        raise ScrapeError(
+            "scrape.imsdb.shows is empty and scrape.imsdb.movies is none, so there is nothing to scrape on "
+            f"IMSDb: name a show in scrape.imsdb.shows ({', '.join(tv.SHOWS)}), set scrape.imsdb.movies to "
+            "all or a genre such as Comedy, or take imsdb out of scrape.sites")
 
 
 def list_episodes(crawl: Crawl, base_url: str, settings: ImsdbSettings, *, limit: int = 0) -> list[dict]:

@@ -11,13 +11,16 @@ from __future__ import annotations
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
-from scrapers.checks import complete_html, has_text
+from scrapers.checks import any_page, has_text, page_ends
 from scrapers.crawl import Crawl, episode_record
 from scrapers.decode import decode_bytes
 from scrapers.imsdb.parse import transcript_text
 from scrapers.urls import quote_url
 
 SITE = "imsdb"
+# The end of a page, asked of a body only the server's close ended (scrapers/checks.py): the
+# closing tags, the footer's "Contact us" link, or "Back to IMSDb" under a script (§2.1, §2.5).
+PAGE_ENDS = page_ends(rb"/contact\.html", rb"Back\s+to\s+IMSDb")
 
 
 def link_text(tag) -> str:
@@ -64,7 +67,7 @@ def fetch_linked_page(crawl: Crawl, listing: dict, *, detail_kind: str, page_kin
     records it) or the link is unusable (recorded as skipped, with the reason).
     """
     about = {key: listing[key] for key in ("show", "season", "episodes", "title")}
-    detail = crawl.page(listing["url"], kind=detail_kind, check=complete_html, **about)
+    detail = crawl.page(listing["url"], kind=detail_kind, check=any_page(PAGE_ENDS), **about)
     if detail is None:
         return None
     url = find_link(decode_bytes(detail), listing["url"])
@@ -72,6 +75,6 @@ def fetch_linked_page(crawl: Crawl, listing: dict, *, detail_kind: str, page_kin
     if reason is not None:
         crawl.skip(url or listing["url"], kind=page_kind, reason=reason, **about)
         return None
-    if crawl.page(url, kind=page_kind, check=has_text(transcript_text), **about) is None:
+    if crawl.page(url, kind=page_kind, check=has_text(transcript_text, PAGE_ENDS), **about) is None:
         return None
     return episode_record(listing, url, crawl.store.relative_path(url))

@@ -23,7 +23,7 @@ from scrapers.checks import lists_something
 from scrapers.crawl import Crawl
 from scrapers.decode import decode_bytes
 from scrapers.urls import quote_url
-from scrapers.imsdb.links import SITE, fetch_linked_page, paragraph_link, points_into
+from scrapers.imsdb.links import PAGE_ENDS, SITE, fetch_linked_page, paragraph_link, points_into
 
 NO_MOVIES = "none"
 ALL_MOVIES = "all"
@@ -79,7 +79,7 @@ def list_movies(crawl: Crawl, base_url: str, movies: str, movie_limit: int) -> l
         return []
     url = movie_list_url(base_url, movies)
     page = crawl.page(url, kind="movie list",
-                      check=lists_something(parse_movie_list, url, "movie list lists no movie"))
+                      check=lists_something(parse_movie_list, url, "movie list lists no movie", PAGE_ENDS))
     if page is None:
         return []
     listings = [movie_listing(movie) for movie in parse_movie_list(decode_bytes(page), url)]

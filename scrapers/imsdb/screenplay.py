@@ -13,7 +13,9 @@ How the lines are read (docs/sites.md §2.6):
 - any other paragraph is a stage direction, in parentheses; a bold line that heads no speech
   ("ACT ONE") is a marker in square brackets;
 - a short title block before the first scene heading (show, episode title, "Written by") is
-  skipped; reading stops at a "THE END" line.
+  skipped; so is, in any script, a first line in bold capitals that heads no speech (the title,
+  as in IMSDb's Joker: it is the listing's title in episodes.json, not a marker of the text) with
+  the credits right under it; reading stops at a "THE END" line.
 """
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ _TRANSITION = re.compile(r"^((FADE|DISSOLVE|IRIS|WIPE)\s+(IN|OUT|TO)\b.*"
                          r"|((SMASH|MATCH|JUMP|QUICK)\s+)?CUT\s+(TO|BACK)\b.*|.*\bTO:|FADE\s+(IN|OUT)\W*)$")
 _CONTINUED_IN_CUE = re.compile(r"\s*\((cont'?d?|continuing|continued)\)", re.IGNORECASE)
 _LONGEST_CUE = 50
+# "Written by", "Screenplay by Ann Lee", "by": the credits under a title.
+_CREDIT = re.compile(r"^((written|screenplay|teleplay|story|script)\b.*\bby|by)\b", re.IGNORECASE)
 _LONGEST_TITLE_BLOCK = 20  # non-blank lines
 
 
@@ -54,6 +58,33 @@ def _title_block_end(lines: list[Line]) -> int:
     return 0
 
 
+def _title_end(lines: list[Line]) -> int:
+    """Index after the script's title and the credits under it, when its first line is a title:
+    bold capitals alone on their line, no heading or transition, heading no speech (the next line
+    is bold or credits, or comes after a blank line as action would); else 0."""
+    text_lines = [index for index, line in enumerate(lines) if line.text]
+    if not text_lines:
+        return 0
+    title = lines[text_lines[0]]
+    if (not title.bold or title.rest or title.text != title.text.upper() or not re.search("[A-Z]", title.text)
+            or _SCENE_HEADING.match(_without_scene_numbers(title.text)) or _TRANSITION.match(title.text)):
+        return 0
+    plain_indents = {line.indent for line in lines if line.text and not line.bold}
+    if len(text_lines) > 1:
+        following, gap = lines[text_lines[1]], text_lines[1] > text_lines[0] + 1
+        # as ScriptReader reads a cue: it speaks unless a blank line and then action follow it
+        heads_nothing = gap and (len(plain_indents) < 2 or following.indent <= min(plain_indents))
+        if not (following.bold or _CREDIT.match(following.text) or heads_nothing):
+            return 0
+    end, names_next = text_lines[0] + 1, False
+    for index in text_lines[1:]:
+        text = lines[index].text
+        if not (_CREDIT.match(text) or names_next):
+            break
+        end, names_next = index + 1, bool(_CREDIT.match(text)) and text.lower().endswith("by")
+    return end
+
+
 def _without_scene_numbers(text: str) -> str:
     match = _SCENE_NUMBERS.match(text)
     return match.group(2) if match and _SCENE_HEADING.match(match.group(2)) else text
@@ -71,7 +102,7 @@ class ScriptReader:
     """Turns the lines of a script into blocks; one instance reads one page."""
 
     def __init__(self, lines: list[Line]):
-        self.lines = lines[_title_block_end(lines):]
+        self.lines = lines[_title_block_end(lines) or _title_end(lines):]
         plain_indents = Counter(line.indent for line in self.lines if line.text and not line.bold)
         # Dialogue is indented deeper than action; on a page without indentation, a blank line
         # after a cue means it heads no speech.

@@ -24,10 +24,12 @@ from scrapers.checks import lists_something
 from scrapers.crawl import Crawl
 from scrapers.decode import decode_bytes
 from scrapers.urls import quote_url
-from scrapers.imsdb.links import SITE, fetch_linked_page, link_text, paragraph_link
+from scrapers.imsdb.links import PAGE_ENDS, SITE, fetch_linked_page, link_text, paragraph_link
 
 SERIES_HEADING = re.compile(r"\bSeries\s*(\d+)", re.IGNORECASE)
 EPISODE_PATH_PREFIX = "/TV Transcripts/"
+# The shows IMSDb has transcripts of (its sidebar, docs/sites.md §2.7).
+SHOWS = ("Futurama", "Seinfeld", "South Park", "Stargate SG-1", "Lost", "The 4400")
 # The show page's file name where it differs from the show's name.
 SHOW_FILE_NAMES = {"Stargate SG-1": "Stargate SG1"}
 
@@ -75,7 +77,7 @@ def list_tv_episodes(crawl: Crawl, base_url: str, shows: tuple[str, ...], *, lim
     for show in shows:
         url = show_page_url(base_url, show)
         page = crawl.page(url, kind="show", show=show,
-                          check=lists_something(parse_show_page, url, "show page lists no episode"))
+                          check=lists_something(parse_show_page, url, "show page lists no episode", PAGE_ENDS))
         if page is None:
             continue
         for episode in parse_show_page(decode_bytes(page), url):

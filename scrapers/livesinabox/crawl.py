@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup
 
 from common.settings import LivesinaboxSettings
-from scrapers.checks import has_text, lists_something
+from scrapers.checks import has_text, lists_something, page_ends
 from scrapers.crawl import Crawl, episode_record
 from scrapers.decode import decode_bytes
 from scrapers.livesinabox.parse import transcript_text
@@ -37,6 +37,9 @@ EPISODE_LABEL = re.compile(r"\bep\w*\.?\s*#?\s*(\d{3,4})(?:\s*(?:-|&|and)\s*(\d{
                            re.IGNORECASE)
 # seasonN/<anything>.htm(l) or a season-10 style <digits>....shtml at the index's level
 EPISODE_PAGE_PATH = re.compile(r"/(?:season\d+/[^/]+|\d{3,4}[^/]*)\.s?html?$", re.IGNORECASE)
+# The end of a page, asked of a body only the server's close ended (scrapers/checks.py): the
+# closing tags, or the site footer that ends the season 10 pages, which have neither (§3.2).
+PAGE_ENDS = page_ends(rb"best\s+viewed\s+at")
 
 
 def index_url(folder_url: str) -> str:
@@ -84,7 +87,7 @@ def list_episodes(crawl: Crawl, page_url: str, settings: LivesinaboxSettings | N
                   limit: int = 0) -> list[dict]:
     """The episode pages linked from the index (the first `limit` of them if limit > 0)."""
     page = crawl.page(page_url, kind="index", show=SHOW,
-                      check=lists_something(parse_index, page_url, "index lists no episode"))
+                      check=lists_something(parse_index, page_url, "index lists no episode", PAGE_ENDS))
     if page is None:
         return []
     html = decode_bytes(page)
@@ -96,6 +99,6 @@ def list_episodes(crawl: Crawl, page_url: str, settings: LivesinaboxSettings | N
 
 def fetch_episode(crawl: Crawl, listing: dict) -> dict | None:
     about = {key: listing[key] for key in ("show", "season", "episodes", "title")}
-    if crawl.page(listing["url"], kind="transcript", check=has_text(transcript_text), **about) is None:
+    if crawl.page(listing["url"], kind="transcript", check=has_text(transcript_text, PAGE_ENDS), **about) is None:
         return None
     return episode_record(listing, listing["url"], crawl.store.relative_path(listing["url"]))

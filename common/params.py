@@ -7,7 +7,10 @@ Out: the nested dict of params, after every key has been checked against `SCHEMA
 `SCHEMA` says what each key must be; the values themselves, defaults included, are written only in
 params.yaml. A key that is unknown (a typo), missing, of the wrong type (named: "the string '8'"), not finite
 (`.nan`, `.inf`) or out of range raises `ParamsError` naming the dotted key, before any stage does any
-work: the pipeline's first stage, `check`, runs this on the whole file whenever it changes.
+work: the pipeline's first stage, `check`, runs this on the whole file whenever it changes. Ranges
+have upper ends too: durations at most a DAY, retries at most MAX_RETRIES, any other number at most
+MAX_WHOLE, so no arithmetic downstream overflows. What a setting costs in memory depends on the
+machine: the check stage estimates it (`common/costs.py`).
 """
 from __future__ import annotations
 
@@ -23,6 +26,12 @@ PARAMS_FILE = Path("params.yaml")
 # The project's own params.yaml, for commands run outside the project root (`python -m scrapers`).
 PROJECT_PARAMS_FILE = Path(__file__).resolve().parent.parent / "params.yaml"
 
+DAY = 86_400            # seconds: no delay, timeout or deadline of a scrape is meant to be longer
+# Each retry waits twice as long as the one before (scrapers/http.py, from 1 s): 10 retries already
+# wait 17 minutes on one page, and thousands would overflow a float.
+MAX_RETRIES = 10
+MAX_WHOLE = 2**31 - 1   # TensorFlow's int32 sizes; seeds too (NumPy and Keras take [0, 2**32))
+
 
 class ParamsError(ValueError):
     """A params file that cannot be used as it is; the message names the file and the key."""
@@ -36,16 +45,7 @@ class Key:
     meaning: str = ""                  # what `check` demands, for the error message
 
 
-def _positive(value):
-    return value > 0
-
-
-def _non_negative(value):
-    return value >= 0
-
-
-def _fraction(value):
-    return 0 <= value < 1
+_positive, _non_negative, _fraction = (lambda v: v > 0), (lambda v: v >= 0), (lambda v: 0 <= v < 1)
 
 
 def _string_list(value):
@@ -76,13 +76,14 @@ SCHEMA: dict[str, Key] = {
     "scrape.source": Key(str, _one_of("live", "sample", "text"), "live, sample or text"),
     "scrape.sites": Key(list, lambda v: _string_list(v) and set(v) <= set(SITES) and v,
                         f"a non-empty list drawn from {', '.join(SITES)}"),
-    "scrape.delay": Key(NUMBER, _non_negative, ">= 0"),
-    "scrape.timeout": Key(NUMBER, _positive, "> 0"),
-    "scrape.retries": Key(int, _non_negative, ">= 0"),
+    "scrape.delay": Key(NUMBER, lambda v: 0 <= v <= DAY, f"in [0, {DAY}] (seconds; at most a day)"),
+    "scrape.timeout": Key(NUMBER, lambda v: 0 < v <= DAY, f"> 0 and at most {DAY} (seconds; a day)"),
+    "scrape.retries": Key(int, lambda v: 0 <= v <= MAX_RETRIES,
+                          f"in [0, {MAX_RETRIES}] (each retry waits twice as long as the one before)"),
     "scrape.max_page_bytes": Key(int, _positive, "> 0"),
     "scrape.limit": Key(int, _non_negative, ">= 0 (0 means no limit)"),
     "scrape.max_failed_fraction": SHARE,
-    "scrape.deadline": Key(NUMBER, _non_negative, ">= 0 (0 means none)"),
+    "scrape.deadline": Key(NUMBER, lambda v: 0 <= v <= DAY, f"in [0, {DAY}] (seconds; at most a day; 0 means none)"),
     "scrape.max_host_failures": Key(int, _non_negative, ">= 0 (0 means never give up)"),
     "scrape.refresh": Key(bool),
     "scrape.imsdb.url": URL,
@@ -122,12 +123,12 @@ SCHEMA: dict[str, Key] = {
     "train.batch_size": Key(int, _positive, "> 0"),
     "train.epochs": Key(int, _positive, "> 0"),
     "train.shuffle_buffer": Key(int, _non_negative, ">= 0 (0 keeps corpus order)"),
-    "train.seed": Key(int),
+    "train.seed": Key(int, _non_negative, ">= 0"),
     "sample.temperatures": Key(list, _temperatures, "a non-empty list of numbers >= 0"),
     "sample.length": Key(int, _positive, "> 0"),
     "sample.top_k": Key(int, _non_negative, ">= 0 (0 means no limit)"),
     "sample.prime": Key(str),
-    "sample.seed": Key(int),
+    "sample.seed": Key(int, _non_negative, ">= 0"),
 }
 
 
@@ -206,7 +207,17 @@ def check_params(params: dict, source: str = "params.yaml") -> dict:
                               "(.nan and .inf are not values of any knob).")
         if rule.check is not None and not rule.check(value):
             raise ParamsError(f"{source}: '{key}' is {value!r}; it must be {rule.meaning or _kind(rule.types)}.")
+        if _too_large(value):
+            raise ParamsError(f"{source}: '{key}' is {value!r}; no number here may exceed {MAX_WHOLE:,} "
+                              "(beyond it TensorFlow's int32 sizes and float32 arithmetic overflow).")
     return params
+
+
+def _too_large(value) -> bool:
+    """A number (alone or in a list) beyond MAX_WHOLE."""
+    if isinstance(value, list):
+        return any(map(_too_large, value))
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > MAX_WHOLE
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> dict:

@@ -8,14 +8,14 @@ Out: the nested dict of params, after every key has been checked against `SCHEMA
 params.yaml. A key that is unknown (a typo), missing, of the wrong type (named: "the string '8'"), not finite
 (`.nan`, `.inf`) or out of range raises `ParamsError` naming the dotted key, before any stage does any
 work: the pipeline's first stage, `check`, runs this on the whole file whenever it changes. Ranges
-have upper ends too: durations at most a DAY, retries at most MAX_RETRIES, any other number at most
-MAX_WHOLE, so no arithmetic downstream overflows. What a setting costs in memory depends on the
-machine: the check stage estimates it (`common/costs.py`).
+have upper ends: durations at most a DAY, retries MAX_RETRIES, any other number MAX_WHOLE, so no
+arithmetic downstream overflows (memory, which depends on the machine: the check stage, costs.py).
 """
 from __future__ import annotations
 
 import difflib
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -27,9 +27,7 @@ PARAMS_FILE = Path("params.yaml")
 PROJECT_PARAMS_FILE = Path(__file__).resolve().parent.parent / "params.yaml"
 
 DAY = 86_400            # seconds: no delay, timeout or deadline of a scrape is meant to be longer
-# Each retry waits twice as long as the one before (scrapers/http.py, from 1 s): 10 retries already
-# wait 17 minutes on one page, and thousands would overflow a float.
-MAX_RETRIES = 10
+MAX_RETRIES = 10        # each waits twice the one before (scrapers/http.py): 10 wait 17 min, 1100 overflow
 MAX_WHOLE = 2**31 - 1   # TensorFlow's int32 sizes; seeds too (NumPy and Keras take [0, 2**32))
 
 
@@ -178,9 +176,7 @@ def _expected(rule: Key) -> str:
 
 def _finite(value) -> bool:
     """No nan or inf anywhere in a value: YAML reads `.nan` and `.inf` as floats, and no knob means them."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return all(map(_finite, value)) if isinstance(value, list) else True
+    return all(map(_finite, value)) if isinstance(value, list) else not isinstance(value, float) or math.isfinite(value)
 
 
 def check_params(params: dict, source: str = "params.yaml") -> dict:
@@ -199,7 +195,7 @@ def check_params(params: dict, source: str = "params.yaml") -> dict:
             raise ParamsError(f"{source}: missing key '{key}'. Add it back (see README.md, params reference).")
         value = seen[key]
         if not _is(value, rule.types):
-            unquoted = isinstance(value, str) and _is(yaml.safe_load(value), rule.types)
+            unquoted = isinstance(value, str) and _is(yaml.load(value, _Loader), rule.types)
             raise ParamsError(f"{source}: '{key}' is {_described(value)}; it must be {_expected(rule)}."
                               + (" Remove the quotes." if unquoted else ""))
         if not _finite(value):
@@ -215,9 +211,14 @@ def check_params(params: dict, source: str = "params.yaml") -> dict:
 
 def _too_large(value) -> bool:
     """A number (alone or in a list) beyond MAX_WHOLE."""
-    if isinstance(value, list):
-        return any(map(_too_large, value))
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > MAX_WHOLE
+    return any(map(_too_large, value)) if isinstance(value, list) else _is(value, NUMBER) and value > MAX_WHOLE
+
+
+# YAML 1.1 as PyYAML reads it, but 1e-05 and 1e+300 are floats, as in YAML 1.2: DVC writes
+# `-S train.learning_rate=1e-5` so (a string to YAML 1.1), and reads it as a number itself.
+_Loader = type("_Loader", (yaml.SafeLoader,), {})
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+                              list("-+0123456789"))
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> dict:
@@ -228,7 +229,7 @@ def load_params(path: str | Path = PARAMS_FILE) -> dict:
     except FileNotFoundError:
         raise ParamsError(f"{path}: not found. Run from the project root (where dvc.yaml is).") from None
     try:
-        params = yaml.safe_load(text)
+        params = yaml.load(text, _Loader)
     except yaml.YAMLError as error:
         raise ParamsError(f"{path}: not valid YAML: {error}") from None
     return check_params(params, str(path))

@@ -124,3 +124,14 @@ def test_no_settings_field_has_a_default():
             assert item.default is MISSING and item.default_factory is MISSING, (cls.__name__, item.name)
             classes += [item.metadata["group"]] if "group" in item.metadata else []
     assert len(classes) == len(STAGE_SETTINGS) + 3   # and the groups of the two sites and the text source
+
+
+def test_exponent_floats_are_numbers_as_dvc_writes_them(params, tmp_path):
+    """`dvc exp run -S train.learning_rate=1e-5` writes 1e-05, which YAML 1.1 reads as a string: it was
+    refused as "the string '1e-05'"; `scrape.delay: 1e300` likewise passed the type check's eye as text."""
+    text = yaml.safe_dump(params).replace("learning_rate: 0.005", "learning_rate: 1e-05")
+    (tmp_path / "params.yaml").write_text(text)
+    assert load_params(tmp_path / "params.yaml")["train"]["learning_rate"] == 1e-05
+    (tmp_path / "params.yaml").write_text(text.replace("delay: 1.0", "delay: 1e300"))
+    with pytest.raises(ParamsError, match=re.escape("'scrape.delay' is 1e+300; it must be in [0, 86400]")):
+        load_params(tmp_path / "params.yaml")

@@ -27,8 +27,12 @@ their peak RSS is at most this, and more than a quarter of it):
 - The parameters, 8 copies: weights, gradients, clipped gradients, Adam's two moments, the
   generator's twin and frozen copies (evaluation, samples), and the copy a checkpoint writes.
 - The shuffle buffer: `shuffle_windows` windows of section_length + 1 uint8 each, plus tf.data's
-  per-element overhead (a Tensor, its buffer object, 64-byte aligned allocation, the buffer's vector
-  of tensors): measured at about 300 bytes a window, counted as ELEMENT_OVERHEAD.
+  and malloc's per-element overhead (a Tensor, its buffer object, a 64-byte aligned allocation):
+  measured (peak RSS with the buffer full, against the same reader without it) at 165 bytes a
+  window of 21 characters, 187 at 51, 249 at 201, 196 at 1,001 and 14% of the data at 5,001;
+  counted as the larger of ELEMENT_OVERHEAD and half the window.
+- The reader: records of RECORD_WINDOWS windows read, parsed and decoded at once, measured at about
+  4 records' worth with 30,001-character windows: READER_RECORDS of them.
 """
 from __future__ import annotations
 
@@ -39,7 +43,9 @@ from pathlib import Path
 FLOAT = 4                       # bytes of a float32
 BASELINE = 1 << 30              # TensorFlow and the stage around a tiny model (0.81 GB measured)
 FLOATS_PER_CELL = 14            # kept per step, window and LSTM cell for the backward pass
-ELEMENT_OVERHEAD = 512          # bytes of tf.data bookkeeping per window in the shuffle buffer
+ELEMENT_OVERHEAD = 512          # bytes of tf.data bookkeeping per window in the shuffle buffer, at least
+RECORD_WINDOWS = 1024           # common/windows.py's WINDOWS_PER_RECORD (that module imports TensorFlow)
+READER_RECORDS = 8              # records the tf.data reader holds at once, counted twice the 4 measured
 PARAMETER_COPIES = 8
 EVAL_POSITIONS = 16 * 1000      # pipeline/train/evaluate.py: STREAMS streams of CHUNK characters
 
@@ -68,7 +74,8 @@ def training_parts(*, batch_size: int, section_length: int, hidden_units: int, l
         "the backward pass through every step of a batch (train.batch_size x train.section_length x "
         "train.hidden_units x train.layers)": max(backward, evaluation),
         "the shuffle buffer (train.shuffle_buffer windows of train.section_length + 1 characters)":
-            shuffle_windows * (section_length + 1 + ELEMENT_OVERHEAD),
+            shuffle_windows * max(section_length + 1 + ELEMENT_OVERHEAD, (section_length + 1) * 3 // 2),
+        "the reader's records (train.section_length)": READER_RECORDS * RECORD_WINDOWS * (section_length + 1),
         "the parameters, their gradients and the optimizer's state (train.hidden_units, train.layers, "
         "train.embedding)": parameters,
         "TensorFlow itself": BASELINE,

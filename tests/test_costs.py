@@ -8,16 +8,18 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
-from common.costs import (EVAL_POSITIONS, machine_memory_bytes, parameter_count, training_parts,
+from common.costs import (EVAL_POSITIONS, RECORD_WINDOWS, machine_memory_bytes, parameter_count, training_parts,
                           training_peak_bytes)
 from common.params import load_params
 from pipeline.check.__main__ import check_costs
 from pipeline.workspace import DEMO_OVERRIDES, with_overrides
 
+PROJECT = Path(__file__).resolve().parent.parent
 GB = 10**9
 # The smallest machine the README's presets are meant for: they must fit it, whatever this one has.
 SMALL_MACHINE = 8 * GB
@@ -64,6 +66,54 @@ def test_the_estimate_bounds_the_peak_memory_of_real_training(tmp_path, project_
     assert run["peak"] <= estimate <= 4 * run["peak"], (run, estimate)
 
 
+SHUFFLE_CHILD = """
+import json, sys
+from pathlib import Path
+import numpy as np
+mode, windows, section, root = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
+if mode == "write":
+    from tests.conftest import write_corpus
+    from common.settings import WindowSettings
+    from pipeline.window.write import make_windows
+    letters = np.frombuffer(b"abcdefghij \\n", np.uint8)
+    text = letters[np.random.default_rng(0).integers(0, 12, windows * section + 1)].tobytes().decode()
+    write_corpus(root / "corpus", text, text[:section + 1])
+    make_windows(root / "corpus", root / "windows", root / "windows.json", WindowSettings(section, section, "none"),
+                 progress=False)
+else:
+    from common.vocab import load_vocab
+    from pipeline.train.data import window_dataset
+    data = window_dataset(root / "windows", "train", section_length=section, chars=load_vocab(root / "corpus/vocab.json"),
+                          batch_size=1, objective="all", shuffle_buffer=int(sys.argv[5]), seed=1)
+    next(iter(data))   # the first batch comes only once the buffer is full
+    print(json.dumps(next(int(line.split()[1]) * 1024 for line in open("/proc/self/status")
+                          if line.startswith("VmHWM"))))
+"""
+
+
+def shuffle_child(*args) -> int | None:
+    done = subprocess.run([sys.executable, "-c", SHUFFLE_CHILD, *map(str, args)], cwd=PROJECT, capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout) if done.stdout.strip() else None
+
+
+def test_the_estimate_bounds_what_the_shuffle_buffer_holds(tmp_path):
+    """The part that grows with shuffle_windows, against what a full buffer of 200,000 windows of 51
+    characters (the default section) adds to the peak RSS of a child reading the windows, over the
+    same reader without a buffer (the kernel's count, in fresh processes: nothing freed earlier is
+    reused). At least that, and at most 4 times: 512 bytes of bookkeeping are counted a window, where
+    about 190 are measured, and the 51 bytes of data as they are."""
+    windows, section = 200_000, 50
+    shuffle_child("write", windows, section, tmp_path)
+    growth = shuffle_child("read", windows, section, tmp_path, windows) - \
+        shuffle_child("read", windows, section, tmp_path, 0)
+    sizes = dict(batch_size=1, section_length=section, hidden_units=8, layers=1, embedding=0, vocab_size=12,
+                 objective="all")
+    part = training_peak_bytes(**sizes, shuffle_windows=windows) - training_peak_bytes(**sizes, shuffle_windows=0)
+    assert growth <= part <= 4 * growth, (growth, part)
+
+
 def test_parameter_count_is_the_models():
     from common.model import build_model
 
@@ -73,10 +123,11 @@ def test_parameter_count_is_the_models():
             model.count_params()
 
 
-def test_the_evaluation_size_is_the_evaluators():
+def test_the_evaluation_and_record_sizes_are_the_evaluators_and_the_window_formats():
+    from common.windows import WINDOWS_PER_RECORD
     from pipeline.train.evaluate import CHUNK, STREAMS
 
-    assert EVAL_POSITIONS == STREAMS * CHUNK
+    assert EVAL_POSITIONS == STREAMS * CHUNK and RECORD_WINDOWS == WINDOWS_PER_RECORD
 
 
 def test_machine_memory_is_the_kernels_total_or_less():

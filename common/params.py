@@ -7,12 +7,15 @@ Out: the nested dict of params, after every key has been checked against `SCHEMA
 `SCHEMA` says what each key must be; the values themselves, defaults included, are written only in
 params.yaml. A key that is unknown (a typo), missing, of the wrong type (named: "the string '8'"), not finite
 (`.nan`, `.inf`) or out of range raises `ParamsError` naming the dotted key, before any stage does any
-work: the pipeline's first stage, `check`, runs this on the whole file whenever it changes.
+work: the pipeline's first stage, `check`, runs this on the whole file whenever it changes. Ranges
+have upper ends: durations at most a DAY, retries MAX_RETRIES, any other number MAX_WHOLE, so no
+arithmetic downstream overflows (memory, which depends on the machine: the check stage, costs.py).
 """
 from __future__ import annotations
 
 import difflib
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -22,6 +25,10 @@ import yaml
 PARAMS_FILE = Path("params.yaml")
 # The project's own params.yaml, for commands run outside the project root (`python -m scrapers`).
 PROJECT_PARAMS_FILE = Path(__file__).resolve().parent.parent / "params.yaml"
+
+DAY = 86_400            # seconds: no delay, timeout or deadline of a scrape is meant to be longer
+MAX_RETRIES = 10        # each waits twice the one before (scrapers/http.py): 10 wait 17 min, 1100 overflow
+MAX_WHOLE = 2**31 - 1   # TensorFlow's int32 sizes; seeds too (NumPy and Keras take [0, 2**32))
 
 
 class ParamsError(ValueError):
@@ -36,16 +43,7 @@ class Key:
     meaning: str = ""                  # what `check` demands, for the error message
 
 
-def _positive(value):
-    return value > 0
-
-
-def _non_negative(value):
-    return value >= 0
-
-
-def _fraction(value):
-    return 0 <= value < 1
+_positive, _non_negative, _fraction = (lambda v: v > 0), (lambda v: v >= 0), (lambda v: 0 <= v < 1)
 
 
 def _string_list(value):
@@ -76,13 +74,14 @@ SCHEMA: dict[str, Key] = {
     "scrape.source": Key(str, _one_of("live", "sample", "text"), "live, sample or text"),
     "scrape.sites": Key(list, lambda v: _string_list(v) and set(v) <= set(SITES) and v,
                         f"a non-empty list drawn from {', '.join(SITES)}"),
-    "scrape.delay": Key(NUMBER, _non_negative, ">= 0"),
-    "scrape.timeout": Key(NUMBER, _positive, "> 0"),
-    "scrape.retries": Key(int, _non_negative, ">= 0"),
+    "scrape.delay": Key(NUMBER, lambda v: 0 <= v <= DAY, f"in [0, {DAY}] (seconds; at most a day)"),
+    "scrape.timeout": Key(NUMBER, lambda v: 0 < v <= DAY, f"> 0 and at most {DAY} (seconds; a day)"),
+    "scrape.retries": Key(int, lambda v: 0 <= v <= MAX_RETRIES,
+                          f"in [0, {MAX_RETRIES}] (each retry waits twice as long as the one before)"),
     "scrape.max_page_bytes": Key(int, _positive, "> 0"),
     "scrape.limit": Key(int, _non_negative, ">= 0 (0 means no limit)"),
     "scrape.max_failed_fraction": SHARE,
-    "scrape.deadline": Key(NUMBER, _non_negative, ">= 0 (0 means none)"),
+    "scrape.deadline": Key(NUMBER, lambda v: 0 <= v <= DAY, f"in [0, {DAY}] (seconds; at most a day; 0 means none)"),
     "scrape.max_host_failures": Key(int, _non_negative, ">= 0 (0 means never give up)"),
     "scrape.refresh": Key(bool),
     "scrape.imsdb.url": URL,
@@ -122,12 +121,12 @@ SCHEMA: dict[str, Key] = {
     "train.batch_size": Key(int, _positive, "> 0"),
     "train.epochs": Key(int, _positive, "> 0"),
     "train.shuffle_buffer": Key(int, _non_negative, ">= 0 (0 keeps corpus order)"),
-    "train.seed": Key(int),
+    "train.seed": Key(int, _non_negative, ">= 0"),
     "sample.temperatures": Key(list, _temperatures, "a non-empty list of numbers >= 0"),
     "sample.length": Key(int, _positive, "> 0"),
     "sample.top_k": Key(int, _non_negative, ">= 0 (0 means no limit)"),
     "sample.prime": Key(str),
-    "sample.seed": Key(int),
+    "sample.seed": Key(int, _non_negative, ">= 0"),
 }
 
 
@@ -177,9 +176,7 @@ def _expected(rule: Key) -> str:
 
 def _finite(value) -> bool:
     """No nan or inf anywhere in a value: YAML reads `.nan` and `.inf` as floats, and no knob means them."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return all(map(_finite, value)) if isinstance(value, list) else True
+    return all(map(_finite, value)) if isinstance(value, list) else not isinstance(value, float) or math.isfinite(value)
 
 
 def check_params(params: dict, source: str = "params.yaml") -> dict:
@@ -198,7 +195,7 @@ def check_params(params: dict, source: str = "params.yaml") -> dict:
             raise ParamsError(f"{source}: missing key '{key}'. Add it back (see README.md, params reference).")
         value = seen[key]
         if not _is(value, rule.types):
-            unquoted = isinstance(value, str) and _is(yaml.safe_load(value), rule.types)
+            unquoted = isinstance(value, str) and _is(yaml.load(value, _Loader), rule.types)
             raise ParamsError(f"{source}: '{key}' is {_described(value)}; it must be {_expected(rule)}."
                               + (" Remove the quotes." if unquoted else ""))
         if not _finite(value):
@@ -206,7 +203,22 @@ def check_params(params: dict, source: str = "params.yaml") -> dict:
                               "(.nan and .inf are not values of any knob).")
         if rule.check is not None and not rule.check(value):
             raise ParamsError(f"{source}: '{key}' is {value!r}; it must be {rule.meaning or _kind(rule.types)}.")
+        if _too_large(value):
+            raise ParamsError(f"{source}: '{key}' is {value!r}; no number here may exceed {MAX_WHOLE:,} "
+                              "(beyond it TensorFlow's int32 sizes and float32 arithmetic overflow).")
     return params
+
+
+def _too_large(value) -> bool:
+    """A number (alone or in a list) beyond MAX_WHOLE."""
+    return any(map(_too_large, value)) if isinstance(value, list) else _is(value, NUMBER) and value > MAX_WHOLE
+
+
+# YAML 1.1 as PyYAML reads it, but 1e-05 and 1e+300 are floats, as in YAML 1.2: DVC writes
+# `-S train.learning_rate=1e-5` so (a string to YAML 1.1), and reads it as a number itself.
+_Loader = type("_Loader", (yaml.SafeLoader,), {})
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+                              list("-+0123456789"))
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> dict:
@@ -217,7 +229,7 @@ def load_params(path: str | Path = PARAMS_FILE) -> dict:
     except FileNotFoundError:
         raise ParamsError(f"{path}: not found. Run from the project root (where dvc.yaml is).") from None
     try:
-        params = yaml.safe_load(text)
+        params = yaml.load(text, _Loader)
     except yaml.YAMLError as error:
         raise ParamsError(f"{path}: not valid YAML: {error}") from None
     return check_params(params, str(path))

@@ -6,6 +6,8 @@ Out: `load_vocab(path)` -> the characters (a character's id is its index; at mos
      fingerprint that vocab.json and the windows' meta.json carry.
 
 Format: `{"chars": ["\\n", " ", "!", ...], "counts": {char: n}, "sha256": vocab_hash(chars)}`.
+`load_vocab` checks the characters against that sha256: ids are positions in the list, so a file whose
+characters were reordered or edited would decode every id to the wrong character, silently.
 """
 from __future__ import annotations
 
@@ -29,9 +31,16 @@ def load_vocab(path: Path, fix: str = "Run `dvc repro clean`.") -> list[str]:
     """Return the list of characters in `vocab.json`; a character's id is its index. `fix` is what
     an unreadable file's message tells the user to do (the corpus's vocabulary by default)."""
     try:
-        chars = json.loads(Path(path).read_text(encoding="utf-8"))["chars"]
-    except (OSError, ValueError, KeyError, TypeError) as error:  # TypeError: valid JSON, not a mapping
-        raise VocabError(f"{path}: not a readable vocab file ({error}). {fix}") from None
+        vocab = json.loads(Path(path).read_text(encoding="utf-8"))
+        chars, recorded = vocab["chars"], vocab.get("sha256")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:  # valid JSON, not a mapping
+        raise VocabError(f"{path}: not a readable vocab file ({type(error).__name__}: {error}). {fix}") from None
+    if not isinstance(chars, list) or not all(isinstance(char, str) and len(char) == 1 for char in chars):
+        raise VocabError(f"{path}: not a readable vocab file ('chars' is not a list of characters). {fix}")
+    if recorded != vocab_hash(chars):
+        found = "records no sha256" if recorded is None else "does not match the sha256 it records"
+        raise VocabError(f"{path}: its list of characters {found} (the file was edited or damaged, and ids would "
+                         f"decode to the wrong characters). {fix}")
     if len(chars) > 256:
         raise VocabError(f"{path}: {len(chars)} symbols do not fit in uint8 ids (at most 256).")
     return chars

@@ -1,6 +1,8 @@
 """The `scriptlm` command: `generate` text with a trained model, run the offline `demo`, or `serve-sample`.
 
-In:  command-line arguments (see `scriptlm --help` and `scriptlm <command> --help`).
+In:  command-line arguments (see `scriptlm --help` and `scriptlm <command> --help`); `generate` takes
+     the defaults of --length, --top-k and --seed from `sample.*` of params.yaml (in the working
+     directory, else the project's own), as the sample stage does.
 Out: generated text streamed to stdout; the demo workspace; or the sample site served on 127.0.0.1.
 """
 from __future__ import annotations
@@ -12,6 +14,12 @@ import time
 from pathlib import Path
 
 from common.arguments import number
+from common.params import ParamsError, params_file_here
+from common.settings import SampleSettings, load_settings
+
+# No sample.* key holds these: sample.temperatures is a list (the sample stage writes one sample per
+# temperature), and an empty sample.prime means a slice of val.txt, which a model directory lacks.
+TEMPERATURE, PRIME = 0.5, "\n"
 
 
 ESCAPES = {"n": "\n", "t": "\t", "\\": "\\"}
@@ -25,6 +33,8 @@ def unescape(text: str) -> str:
 def generate_command(args) -> None:
     from common.generate import SampleError, encode_prompt, generate, load_generator
 
+    if args.unreadable_params:
+        sys.exit(f"generate: {args.unreadable_params} (the defaults of --length, --top-k and --seed come from it)")
     try:
         stepper, chars = load_generator(args.model)
         prompt = unescape(args.prime) if args.escapes else args.prime
@@ -80,19 +90,35 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="scriptlm", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
+    source = params_file_here()
+    try:
+        sample, unreadable = load_settings(SampleSettings, source), None
+    except ParamsError as error:
+        sample, unreadable = None, error
+
+    def of_params(name: str) -> str:
+        return f"sample.{name} of {source}" + (": %(default)s" if sample else ", which cannot be read")
+
     gen = commands.add_parser("generate", help="write new script text with a trained model",
-                              description="Stream new text from a trained model, after a prompt.")
+                              description="Stream new text from a trained model, after a prompt.",
+                              epilog=f"The defaults of --length, --top-k and --seed are sample.* of {source} (params.yaml "
+                                     "in the working directory, else the project's own). --temperature and --prime have "
+                                     "their own: sample.temperatures is a list (the sample stage writes a sample per "
+                                     "temperature), and an empty sample.prime means a slice of val.txt.")
     gen.add_argument("--model", default="models", help="directory with model.keras and vocab.json (default: models)")
-    gen.add_argument("--prime", default="\n", help="text to start from; with --escapes, \\n is a newline (default: a newline)")
+    gen.add_argument("--prime", default=PRIME, help="text to start from; with --escapes, \\n is a newline (default: a newline)")
     gen.add_argument("--escapes", action=argparse.BooleanOptionalAction, default=True,
                      help="interpret backslash escapes such as \\n in --prime (default: on)")
-    gen.add_argument("--temperature", type=number(float), default=0.5, help="0 = greedy; higher = more surprising (default: 0.5)")
-    gen.add_argument("--top-k", type=number(int), default=0,
-                     help="sample only among the k most likely characters; 0 = all (default: 0)")
-    gen.add_argument("--length", type=number(int, above=True), default=500, help="characters to generate (default: 500)")
+    gen.add_argument("--temperature", type=number(float), default=TEMPERATURE,
+                     help="0 = greedy; higher = more surprising (default: %(default)s)")
+    gen.add_argument("--top-k", type=number(int), default=sample and sample.top_k,
+                     help=f"sample only among the k most likely characters; 0 = all (default: {of_params('top_k')})")
+    gen.add_argument("--length", type=number(int, above=True), default=sample and sample.length,
+                     help=f"characters to generate (default: {of_params('length')})")
     gen.add_argument("--num", type=number(int, above=True), default=1, help="independent samples, generated as one batch (default: 1)")
-    gen.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same text (default: 0)")
-    gen.set_defaults(func=generate_command)
+    gen.add_argument("--seed", type=number(int), default=sample and sample.seed,
+                     help=f"random seed; the same seed gives the same text (default: {of_params('seed')})")
+    gen.set_defaults(func=generate_command, unreadable_params=unreadable)
 
     demo = commands.add_parser("demo", help="run the whole pipeline offline on the bundled sample site",
                                description="Copy the project into its own git + DVC workspace, with the "

@@ -1,7 +1,8 @@
 """Command-line numbers are checked as argparse reads them: in a real process, with argparse's exit 2.
 
-Before: `python -m scrapers --delay nan` ran with no delay, `--delay inf` ended in an OverflowError
-traceback, and `scriptlm generate --temperature -1` was refused only after loading the model."""
+Before: `python -m scrapers --delay nan` ran with no delay, `--delay inf` (and, until issue 19,
+`--delay 1e300`) ended in an OverflowError traceback, and `scriptlm generate --temperature -1` was
+refused only after loading the model."""
 import subprocess
 import sys
 
@@ -16,6 +17,12 @@ import pytest
      "--temperature: must be >= 0, got -1"),
     (["-m", "pipeline.cli", "generate", "--model", "no-such-dir", "--length", "0"], "--length: must be > 0, got 0"),
     (["-m", "pipeline.cli", "generate", "--model", "no-such-dir", "--num", "two"], "--num: not a whole number: 'two'"),
+    # issue 19: --delay 1e300 was an OverflowError traceback deep in the scrape
+    (["-m", "scrapers", "livesinabox", "--base-url", "http://127.0.0.1:9/", "--delay", "1e300"], "--delay: must be <= "),
+    (["-m", "pipeline.cli", "generate", "--model", "no-such-dir", "--seed", "99999999999"],
+     "--seed: must be <= 2147483647, got 99999999999"),
+    (["-m", "pipeline.cli", "generate", "--model", "no-such-dir", "--temperature", "1e300"],
+     "--temperature: must be <= 2147483647, got 1e300"),
 ])
 def test_bad_numbers_are_refused_before_any_work(tmp_path, command, message):
     done = subprocess.run([sys.executable, *command], cwd=tmp_path, capture_output=True, text=True, timeout=120)

@@ -69,6 +69,14 @@ def test_missing_key_is_named(params):
     ("scrape.delay", float("nan"), "'scrape.delay' is nan"),                # nan >= 0 is False, nan < 0 too
     ("clean.val_fraction", float("nan"), "'clean.val_fraction' is nan"),
     ("sample.temperatures", [0.5, float("inf")], "'sample.temperatures' is [0.5, inf]"),
+    # issue 19: absurd values passed, then crashed or waited forever downstream
+    ("scrape.delay", 1e300, "'scrape.delay' is 1e+300; it must be in [0, 86400] (seconds; at most a day)"),
+    ("scrape.deadline", 86_400.5, "'scrape.deadline' is 86400.5; it must be in [0, 86400]"),
+    ("scrape.retries", 1100, "'scrape.retries' is 1100; it must be in [0, 10]"),   # 2 ** 1100 overflows a float
+    ("train.seed", -1, "'train.seed' is -1; it must be >= 0"),                     # NumPy refuses negative seeds
+    ("sample.seed", 2**40, "'sample.seed' is 1099511627776; no number here may exceed 2,147,483,647"),
+    ("train.batch_size", 2**31, "'train.batch_size' is 2147483648; no number here may exceed"),
+    ("sample.temperatures", [0.5, 1e300], "'sample.temperatures' is [0.5, 1e+300]; no number here may exceed"),
 ])
 def test_bad_values_are_refused_naming_the_key(params, key, value, message):
     with pytest.raises(ParamsError, match=re.escape(message)):
@@ -116,3 +124,14 @@ def test_no_settings_field_has_a_default():
             assert item.default is MISSING and item.default_factory is MISSING, (cls.__name__, item.name)
             classes += [item.metadata["group"]] if "group" in item.metadata else []
     assert len(classes) == len(STAGE_SETTINGS) + 3   # and the groups of the two sites and the text source
+
+
+def test_exponent_floats_are_numbers_as_dvc_writes_them(params, tmp_path):
+    """`dvc exp run -S train.learning_rate=1e-5` writes 1e-05, which YAML 1.1 reads as a string: it was
+    refused as "the string '1e-05'"; `scrape.delay: 1e300` likewise passed the type check's eye as text."""
+    text = yaml.safe_dump(params).replace("learning_rate: 0.005", "learning_rate: 1e-05")
+    (tmp_path / "params.yaml").write_text(text)
+    assert load_params(tmp_path / "params.yaml")["train"]["learning_rate"] == 1e-05
+    (tmp_path / "params.yaml").write_text(text.replace("delay: 1.0", "delay: 1e300"))
+    with pytest.raises(ParamsError, match=re.escape("'scrape.delay' is 1e+300; it must be in [0, 86400]")):
+        load_params(tmp_path / "params.yaml")

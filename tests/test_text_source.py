@@ -202,3 +202,34 @@ def test_clean_page_shows_a_text_file_as_the_corpus_has_it(tmp_path, capfdbinary
 def test_params_refuse_a_bad_source_path_or_pattern(key, value, message):
     with pytest.raises(ParamsError, match=re.escape(message)):
         with_overrides(load_params(PROJECT / "params.yaml"), {key: value})
+
+
+def test_a_file_that_would_unbalance_the_split_makes_it_by_characters_with_a_warning(tmp_path, capsys):
+    """Six small files and one single-line file twenty times their size, at val_fraction 0.05: split by
+    whole files, the big one was the whole validation set (5,000,000 characters against 41,827 for
+    training, issue 19), silently. Now a warning names it and the text is cut once, in path order,
+    the last 5% validating: the reference is the files' text read as one, cut at n * 95 // 100."""
+    pangram = "the quick brown fox jumps over the lazy dog"   # every letter in every file: none is val-only
+    small = {f"{name}.txt": f"{name}: {pangram}.\n" * 150 for name in ("ash", "bay", "cove", "elder", "fjord", "grove")}
+    big = {"dunes.txt": " ".join(f"dune {i}, {pangram}" for i in range(4_000)) + "\n"}   # one line
+    folder = write_files(tmp_path / "mine", {**small, **big})
+    texts = [(folder / name).read_text() for name in sorted({**small, **big})]
+    stats = record_and_clean(tmp_path, folder, val_fraction=0.05)
+    whole = "".join(texts)
+    share = len(big["dunes.txt"]) / len(whole)
+    assert f"clean: warning: {folder / 'dunes.txt'} makes {share:.0%} of the text" in capsys.readouterr().err
+    cut = len(whole) * 95 // 100
+    starts = [sum(map(len, texts[:i])) for i in range(len(texts) + 1)]
+    pieces = [(whole[max(a, 0):min(b, cut)], whole[max(a, cut):b]) for a, b in zip(starts, starts[1:])]
+    assert corpus_text(tmp_path, "train.txt") == "\n".join(head for head, _ in pieces if head)
+    assert corpus_text(tmp_path, "val.txt") == "\n".join(tail for _, tail in pieces if tail)
+    # the cut falls inside fjord.txt: its head trains, its tail and grove.txt validate
+    assert stats["episodes"] == {"train": 6, "val": 2} and stats["bytes"]["val"] == len(whole) - cut + 1
+
+
+def test_files_of_about_the_same_size_are_still_held_out_whole(tmp_path, capsys):
+    """Eight files, each 12.5% of the text, at val_fraction 0.1: none makes more than twice 10%."""
+    record_and_clean(tmp_path, write_files(tmp_path / "mine", POEMS), val_fraction=0.1)
+    val = corpus_text(tmp_path, "val.txt")
+    assert "warning" not in capsys.readouterr().err and val
+    assert all(text in val or text in corpus_text(tmp_path, "train.txt") for text in POEMS.values())

@@ -1,10 +1,13 @@
 """Generation: the carried-state generator matches the full model, and sampling behaves."""
+import json
+import os
 import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+import yaml
 
 from conftest import TINY_SETTINGS, run_training, write_tiny_windows
 from common.model import Stepper, build_model
@@ -112,6 +115,9 @@ def corrupt(path, how: str) -> None:
         path.write_bytes(data[:len(data) // 2])
     elif how == "flipped":   # one byte of the zip's central directory, near the end
         path.write_bytes(data[:-30] + bytes([data[-30] ^ 0xFF]) + data[-29:])
+    elif how == "reordered":   # the characters reversed, the recorded sha256 kept: valid JSON, wrong ids
+        vocab = json.loads(data)
+        path.write_text(json.dumps({**vocab, "chars": vocab["chars"][::-1]}))
     else:
         path.write_text(how)
 
@@ -137,6 +143,9 @@ def test_a_corrupt_model_or_vocab_is_named(trained, tmp_path, name, how):
 @pytest.mark.parametrize("name, how, command", [
     ("model.keras", "truncated", ["-m", "pipeline.cli", "generate", "--model", "{models}"]),
     ("vocab.json", "{not json", ["-m", "pipeline.sample", "{models}", "{val}", "{out}"]),
+    # issue 19: reordered characters generated garbage with exit code 0
+    ("vocab.json", "reordered", ["-m", "pipeline.cli", "generate", "--model", "{models}"]),
+    ("vocab.json", "reordered", ["-m", "pipeline.sample", "{models}", "{val}", "{out}"]),
 ])
 def test_generate_and_the_sample_stage_print_that_message_not_a_traceback(trained, tmp_path, project_root,
                                                                           name, how, command):
@@ -146,3 +155,22 @@ def test_generate_and_the_sample_stage_print_that_message_not_a_traceback(traine
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
     assert f"{models / name}:" in done.stderr and not paths["out"].exists()
+    assert "dvc repro train" in done.stderr and done.stdout == ""
+
+
+def test_generate_takes_its_defaults_from_the_sample_params(trained, tmp_path, project_root):
+    """Before: --length 500 and --seed 0 were written in pipeline/cli.py, not read from sample.*."""
+    root, _, _ = trained
+    params = yaml.safe_load((project_root / "params.yaml").read_text())
+    params["sample"].update(length=37, seed=9)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))   # the working directory's params.yaml
+    command = [sys.executable, "-m", "pipeline.cli", "generate"]
+    env = {**os.environ, "PYTHONPATH": str(project_root)}
+    shown = subprocess.run([*command, "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    assert "sample.length of params.yaml: 37" in " ".join(shown.stdout.split()), shown.stdout
+    assert "sample.seed of params.yaml: 9" in " ".join(shown.stdout.split())
+    done = subprocess.run([*command, "--model", str(root / "models"), "--prime", "MILO\\n"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    stepper, chars = load_generator(root / "models")
+    assert done.stdout == "MILO\n" + generate(stepper, chars, "MILO\n", length=37, temperature=0.5, seed=9)[0] + "\n"

@@ -63,11 +63,43 @@ def test_shards_split_at_the_requested_size(tmp_path):
     assert shards[0]["file"] == f"train-00000-of-{len(shards):05d}.tfrecord"
 
 
-def test_corpus_shorter_than_one_window_gives_no_windows(tmp_path):
-    chars = write_corpus(tmp_path / "corpus", val_text="SHORT\n")
-    make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", WindowSettings(50, 10, "none"),
-                 progress=False)
-    assert len(read_back(tmp_path / "w", "val", chars, 50)) == 0
+@pytest.mark.parametrize("split, texts, length", [("val", {"val_text": "SHORT\n"}, 6),
+                                                   ("train", {"train_text": TEXT[:40], "val_text": TEXT[:45]}, 40)])
+def test_a_split_with_text_but_no_window_is_refused_before_anything_is_written(tmp_path, split, texts, length):
+    """Before: val.txt shorter than a window gave 0 validation windows, silently; with
+    train.section_length 100000 the trainer then grew to 23 GB."""
+    write_corpus(tmp_path / "corpus", **texts)
+    with pytest.raises(WindowError, match=rf"train.section_length 50 leaves no window in {split}: "
+                                          rf"{split}.txt has {length} characters, .* needs section_length \+ 1 = 51"):
+        make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", WindowSettings(50, 10, "none"),
+                     progress=False)
+    assert not (tmp_path / "w").exists() and not (tmp_path / "m.json").exists()
+
+
+def test_an_empty_validation_text_still_gives_no_validation_windows(tmp_path):
+    """clean.val_fraction 0 writes an empty val.txt: no validation, which is not an error."""
+    chars = write_corpus(tmp_path / "corpus", val_text="")
+    meta = make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", WindowSettings(50, 10, "none"),
+                        progress=False)
+    assert meta["splits"]["val"]["windows"] == 0 and len(read_back(tmp_path / "w", "val", chars, 50)) == 0
+
+
+def test_windows_that_cannot_fit_on_the_disk_are_refused_before_anything_is_written(tmp_path):
+    """Every start of a 2,000,000-character text, each window half of it: about 10**12 bytes, more than
+    the disk has free (shutil.disk_usage, the independent side). The windows' folder is to be made
+    under a plain file, so that without the check the stage fails at once instead of filling the disk."""
+    import shutil
+
+    train = "ab" * 1_000_000
+    write_corpus(tmp_path / "corpus", train_text=train, val_text="")
+    (tmp_path / "file").write_text("not a folder")
+    windows = len(train) - 1_000_000   # starts 0 .. n - (section_length + 1)
+    assert windows * 1_000_001 > shutil.disk_usage(tmp_path).free
+    with pytest.raises(WindowError, match=rf"{windows:,} windows of 1,000,001 characters .* need [\d,]+ bytes, and "
+                                          r"the disk has [\d,]+ free. Raise train.step or lower train.section_length"):
+        make_windows(tmp_path / "corpus", tmp_path / "file" / "w", tmp_path / "m.json",
+                     WindowSettings(1_000_000, 1, "none"), progress=False)
+    assert not (tmp_path / "m.json").exists()
 
 
 def test_uncompressed_disk_is_about_one_byte_per_id(tmp_path):

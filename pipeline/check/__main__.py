@@ -6,15 +6,38 @@ In:  the whole params file (a plain file dep of this stage, so any edit reruns i
 Out: CHECKED_FILE, whose content never changes: the scrape stage depends on it, which puts this stage
      first in every `dvc repro`, while a params edit still reruns only the stages that read the key.
      A bad params file fails here, with the message of `common.params`, before DVC has deleted any
-     stage's outputs: the last good run's data, model and samples stay.
+     stage's outputs: the last good run's data, model and samples stay. So does a training setting
+     whose memory (`common/costs.py`) exceeds this machine's: the corpus is not known yet, so the
+     shuffle buffer is counted as full (train.shuffle_buffer windows) and the vocabulary as 256.
 """
 import argparse
 import sys
 from pathlib import Path
 
-from common.params import ParamsError, load_params
+from common.costs import gigabytes, machine_memory_bytes, memory_refusal, training_parts
+from common.params import ParamsError, load_params, lookup
 
 CHECKED = "params.yaml passed the schema check of common/params.py. This text never changes.\n"
+MAX_VOCAB = 256   # uint8 ids (common/vocab.py)
+
+
+def training_memory(params: dict) -> dict[str, int]:
+    """The parts of the train stage's peak memory for checked `params`, before the corpus exists."""
+    def train(key):
+        return lookup(params, f"train.{key}")
+    return training_parts(batch_size=train("batch_size"), section_length=train("section_length"),
+                          hidden_units=train("hidden_units"), layers=train("layers"), embedding=train("embedding"),
+                          vocab_size=MAX_VOCAB, objective=train("objective"),
+                          shuffle_windows=train("shuffle_buffer"))
+
+
+def check_costs(params: dict, memory: int, source: str = "params.yaml") -> int:
+    """The train stage's estimated peak memory in bytes; ParamsError when it exceeds `memory`."""
+    parts = training_memory(params)
+    refusal = memory_refusal(parts, memory, "the train stage")
+    if refusal:
+        raise ParamsError(f"{source}: with these train.* settings {refusal}")
+    return sum(parts.values())
 
 
 def main(argv=None) -> None:
@@ -22,10 +45,12 @@ def main(argv=None) -> None:
     parser.add_argument("params_file", type=Path, help="the params file to check (params.yaml)")
     parser.add_argument("checked_file", type=Path, help="written when the file passes; its content is fixed")
     args = parser.parse_args(argv)
+    memory = machine_memory_bytes()
     try:
-        load_params(args.params_file)
+        need = check_costs(load_params(args.params_file), memory, str(args.params_file))
     except ParamsError as error:
         sys.exit(f"check: {error}\nNothing was run or deleted: fix {args.params_file} and rerun.")
+    print(f"check: the train stage will need at most about {gigabytes(need)} of this machine's {gigabytes(memory)}")
     args.checked_file.parent.mkdir(parents=True, exist_ok=True)
     args.checked_file.write_text(CHECKED, encoding="utf-8")
 

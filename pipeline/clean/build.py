@@ -9,8 +9,9 @@ Out: in `data/corpus/`: `train.txt` and `val.txt` (episodes in the uniform scrip
      `chars`) and `stats.json` (sizes per site and split, vocabulary, dropped characters, skipped
      pages, speeches, top speakers, val entropy; a DVC metric).
      With `scrape.source: text` each page is a text file kept as it is (`pipeline/clean/text.py`),
-     whole files are split as episodes are, a single file by its tail, and stats.json has no
-     speeches or speakers.
+     whole files are split as episodes are, a single file by its tail (and several files by
+     characters, as one text, when one would be more than twice val_fraction of it: text.py), and
+     stats.json has no speeches or speakers.
 
 Steps: read the episode lists → each page file once → decode and parse every page with its site's
 parser, on all cores for large inputs (a page that fails or yields no text is reported and
@@ -37,7 +38,7 @@ from common.vocab import vocab_hash
 from pipeline.clean import corpus
 from pipeline.clean.ascii import to_ascii
 from pipeline.clean.corpus import CleanError
-from pipeline.clean.text import TEXT, tail_split, text_of
+from pipeline.clean.text import TEXT, dominant_file, split_across, text_of
 from scrapers.parsers import PARSERS
 SPLITS = ("train", "val")
 # Below this much HTML, worker processes save next to nothing (bench/clean.py: even at 0.3 MB two
@@ -159,9 +160,17 @@ def build_corpus(raw_dir: Path, out_dir: Path, settings: CleanSettings, workers:
 
     episodes = [entries[index] for index in kept]
     texts = [results[index][0] for index in kept]
-    if plain and len(episodes) == 1:
-        # one text has no whole files to hold out: its tail validates, as in char-rnn and nanoGPT
-        episodes, texts, split_of = episodes * 2, list(tail_split(texts[0], settings.val_fraction)), list(SPLITS)
+    largest = dominant_file(texts, settings.val_fraction) if plain and len(episodes) > 1 else None
+    if largest is not None:
+        report(f"warning: {episodes[largest].get('url', episodes[largest]['path'])} makes "
+               f"{len(texts[largest]) / sum(map(len, texts)):.0%} of the text, more than twice clean.val_fraction "
+               f"{settings.val_fraction}: held out or not, it would unbalance a split by whole files, so the files "
+               "are split by characters instead (the last share of their text, in path order, validates)")
+    if plain and (len(episodes) == 1 or largest is not None):
+        # no whole files to hold out: the tail validates, as in char-rnn and nanoGPT
+        pieces = split_across(texts, settings.val_fraction)
+        episodes, texts, split_of = ([episodes[i] for i, _, _ in pieces], [text for _, text, _ in pieces],
+                                     [split for _, _, split in pieces])
     else:
         val_ids = corpus.validation_ids([corpus.episode_id(entry) for entry in episodes], settings.val_fraction)
         split_of = ["val" if corpus.episode_id(entry) in val_ids else "train" for entry in episodes]

@@ -6,7 +6,8 @@ In:  `scrape.text.path`, relative to the working directory (the project root): o
 Out: `RAW_DIR/text/files/` in the layout of docs/contracts.md: `pages/<path inside the folder>` (byte
      copies; a single file keeps its name), `manifest.jsonl` (one line per file: `url` the original
      path, `path`, `size`, `sha256`) and `episodes.json` (one entry per file, in path order, `id`
-     `files/<path inside the folder>` so a file keeps its split when others come and go); and a summary.
+     `files/<path inside the folder>` so a file keeps its split when others come and go, unless one file
+     is so large that the clean stage splits by characters: pipeline/clean/text.py); and a summary.
 
 The folder is rebuilt on every run to mirror the files of this run: DVC keeps `data/raw` between runs
 (`persist: true`, for the web sources' resume), so a file removed from the source would otherwise

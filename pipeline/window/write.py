@@ -6,11 +6,13 @@ Out: the shards and `meta.json` in the windows directory (the format is in `comm
      and a metrics file with the window count and bytes per split, for `dvc metrics diff`.
 
 Windows are generated chunk by chunk from the encoded text, so memory does not grow with the
-number of windows.
+number of windows. Before anything is written, `check_room` refuses a `train.section_length` that
+leaves no window in a split that has text, and windows that would not fit on the disk.
 """
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from common.windows import (SPLITS, WINDOWS_PER_RECORD, WindowError, count_windo
                             shard_name)
 
 WINDOWS_PER_SHARD = 1 << 20
+RECORD_OVERHEAD = 64   # bytes a TFRecord and its tf.train.Example add to each record's packed windows
 
 
 def iter_window_chunks(ids: np.ndarray, section_length: int, step: int, chunk: int):
@@ -62,6 +65,34 @@ def write_split(ids: np.ndarray, split: str, out_dir: Path, *, section_length: i
     return {"windows": total, "chars": int(len(ids)), "shards": shards}
 
 
+def _free_bytes(directory: Path) -> int:
+    """Free space where `directory` is, or will be (its nearest existing parent)."""
+    directory = directory.absolute()
+    while not directory.exists():
+        directory = directory.parent
+    return shutil.disk_usage(directory).free
+
+
+def check_room(lengths: dict[str, int], out_dir: Path, settings: WindowSettings) -> int:
+    """The bytes the windows of splits of `lengths` characters need; WindowError, naming the key,
+    when a split that has text gets no window, or when they would not fit in the free disk space."""
+    span = settings.section_length + 1
+    counts = {split: count_windows(n, settings.section_length, settings.step) for split, n in lengths.items()}
+    for split, n in lengths.items():
+        if n and not counts[split]:
+            raise WindowError(f"train.section_length {settings.section_length} leaves no window in {split}: "
+                              f"{split}.txt has {n:,} characters, and a window needs section_length + 1 = {span:,}. "
+                              f"Lower train.section_length below {n:,}"
+                              + (" or raise clean.val_fraction." if split == "val" else "."))
+    need = sum(count * span + -(-count // WINDOWS_PER_RECORD) * RECORD_OVERHEAD for count in counts.values())
+    free = _free_bytes(out_dir)
+    if need > free:
+        raise WindowError(f"{out_dir}: {sum(counts.values()):,} windows of {span:,} characters (train.section_length "
+                          f"{settings.section_length}, train.step {settings.step}) need {need:,} bytes, and the disk "
+                          f"has {free:,} free. Raise train.step or lower train.section_length, or free some space.")
+    return need
+
+
 def make_windows(corpus_dir: Path, out_dir: Path, metrics_path: Path, settings: WindowSettings, *,
                  windows_per_shard: int = WINDOWS_PER_SHARD, progress: bool = True) -> dict:
     """Encode train.txt and val.txt with vocab.json and write both splits; return meta.json's content."""
@@ -70,18 +101,20 @@ def make_windows(corpus_dir: Path, out_dir: Path, metrics_path: Path, settings: 
         raise WindowError(f"section_length ({section_length}) and step ({step}) must both be > 0")
     corpus_dir, out_dir, metrics_path = Path(corpus_dir), Path(out_dir), Path(metrics_path)
     chars = load_vocab(corpus_dir / "vocab.json")
+    ids = {}
+    for split in SPLITS:
+        path = corpus_dir / f"{split}.txt"
+        try:
+            ids[split] = encode(path.read_text(encoding="utf-8"), chars, str(path))
+        except OSError as error:
+            raise WindowError(f"{path}: cannot read ({error.strerror}). Run `dvc repro clean`.") from None
+    check_room({split: len(ids[split]) for split in SPLITS}, out_dir, settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = {"section_length": section_length, "step": step, "compression": compression,
             "windows_per_record": WINDOWS_PER_RECORD, "vocab_size": len(chars),
             "vocab_sha256": vocab_hash(chars), "splits": {}}
     for split in SPLITS:
-        path = corpus_dir / f"{split}.txt"
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise WindowError(f"{path}: cannot read ({error.strerror}). Run `dvc repro clean`.") from None
-        ids = encode(text, chars, str(path))
-        meta["splits"][split] = write_split(ids, split, out_dir, section_length=section_length, step=step,
+        meta["splits"][split] = write_split(ids[split], split, out_dir, section_length=section_length, step=step,
                                             compression=compression, windows_per_shard=windows_per_shard,
                                             progress=progress)
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

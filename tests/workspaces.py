@@ -23,16 +23,19 @@ import shutil
 import sys
 from pathlib import Path
 
-from pipeline.workspace import commit_all, dvc, prepare_workspace
+from pipeline.workspace import commit_all, prepare_workspace
+from processes import dvc
 
-# The small pipeline: two episodes of the bundled site, an 8-cell model, two epochs (so a shorter experiment
-# and a resumed longer one both exist), a sample per epoch and two temperatures.
+# The small pipeline: two episodes of the bundled site, an 8-cell model, two epochs and a constant learning
+# rate (so a shorter experiment starts over, and a longer one resumes: under the default cosine schedule
+# the epochs shape the schedule and any change starts over), a sample per epoch and two temperatures.
 TINY = {"scrape.source": "sample", "scrape.delay": 0.0, "scrape.limit": 2, "train.hidden_units": 8,
-        "train.epochs": 2, "train.batch_size": 256, "train.sample_every": 1, "sample.length": 10,
-        "sample.temperatures": [0, 1.0]}
+        "train.epochs": 2, "train.batch_size": 256, "train.lr_schedule": "constant", "train.sample_every": 1,
+        "sample.length": 10, "sample.temperatures": [0, 1.0]}
 STAGES = ["check", "scrape", "clean", "window", "train", "sample"]
-# git's and DVC's own books: an experiment or a queue writes there by design
-BOOKS = (".git", ".dvc/tmp", ".dvc/cache")
+# git's and DVC's own books (an experiment or a queue writes there by design), and the trainer's lock file
+# (the PID of its last holder; .dvcignore keeps it out of the checkpoints output)
+BOOKS = (".git", ".dvc/tmp", ".dvc/cache", "checkpoints/.lock")
 
 
 def copy_repo(source: Path, dest: Path) -> Path:
@@ -58,7 +61,7 @@ class TinyWorkspaces:
                 copy_repo(self.built[max(earlier, key=STAGES.index)], dest)
             else:
                 prepare_workspace(self.project, dest, TINY)
-            dvc(["repro", until], dest, capture=True)
+            dvc(["repro", until], dest)
             commit_all(dest, f"tiny pipeline up to {until}")
             self.built[until] = dest
         return self.built[until]
@@ -91,7 +94,7 @@ def snapshot(root: Path, skip: tuple[str, ...] = BOOKS) -> dict[str, str]:
 def readme_way_back(project: Path) -> list[list[str]]:
     """The README's commands for going back from an experiment, each as argv (`dvc` run by this Python)."""
     readme = (Path(project) / "README.md").read_text(encoding="utf-8")
-    found = re.search(r"going back from an experiment\s+\(`([^`]+)`\)", readme)
-    assert found, "README.md no longer says how to go back from an experiment: '(`...`)' after that phrase"
+    found = re.search(r"going back from an experiment\s+\(`([^`]+)`", readme)
+    assert found, "README.md no longer says how to go back from an experiment: '(`...`' after that phrase"
     commands = [shlex.split(part) for part in found.group(1).split("&&")]
     return [[sys.executable, "-m", "dvc", *argv[1:]] if argv[0] == "dvc" else argv for argv in commands]

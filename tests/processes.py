@@ -4,8 +4,8 @@ In:  a command (argv and Popen's keyword arguments), or a condition to wait for.
 Out: `started(...)`: the running Popen inside a `with`; on leaving it, normally or by an exception, the
      process's whole process group (its children too: DVC's stages, a server's workers) is sent SIGTERM,
      given GRACE seconds, then SIGKILL, and reaped. `run(...)` / `dvc(...)`: subprocess.run's result, from a
-     process ended the same way. `stop(...)`: a signal, then the exit code. `wait_for(...)`: a condition's
-     first true value, polled until DEADLINE.
+     process ended the same way. `stop(...)`: a signal, then the exit code. `read_lines(...)`: a process's
+     next lines of output, and `wait_for(...)`: a condition's first true value, each failing after DEADLINE.
 
 The timeouts are deadlines for a hang, never measurements: nothing here passes or fails by being slow.
 """
@@ -50,13 +50,13 @@ def end(process: subprocess.Popen, grace: float = GRACE) -> None:
 
 
 @contextmanager
-def started(argv: list[str], **popen):
+def started(argv: list[str], *, grace: float = GRACE, **popen):
     """Popen(argv) in a process group of its own, ended with `end` when the block is left."""
     process = subprocess.Popen(argv, start_new_session=True, **popen)
     try:
         yield process
     finally:
-        end(process)
+        end(process, grace)
 
 
 def stop(process: subprocess.Popen, sig: int = signal.SIGINT, deadline: float = DEADLINE) -> int:
@@ -81,6 +81,23 @@ def dvc(args: list[str], cwd: Path, *, env: dict | None = None, check: bool = Tr
     """`dvc <args>` in `cwd` with this interpreter (no analytics), output captured; by default raises
     CalledProcessError, with the output, if it fails."""
     return run([sys.executable, "-m", "dvc", *args], cwd=cwd, env=env or dvc_env(), check=check)
+
+
+def read_lines(stream, count: int, what: str, deadline: float = DEADLINE) -> list[str]:
+    """The next `count` lines of a process's text stream, read in a thread so that a process that never
+    writes them fails the test after `deadline` instead of hanging it; '' for each line after EOF."""
+    import queue
+    import threading
+
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(stream.readline()) for _ in range(count)], daemon=True).start()
+    give_up = time.monotonic() + deadline
+    try:
+        return [lines.get(timeout=max(0.0, give_up - time.monotonic())) for _ in range(count)]
+    except queue.Empty:
+        import pytest
+
+        pytest.fail(f"waited {deadline} s for {what}")
 
 
 def wait_for(condition, what: str, deadline: float = DEADLINE, every: float = 0.1):

@@ -4,7 +4,7 @@ In:  a command (argv and Popen's keyword arguments), or a condition to wait for.
 Out: `started(...)`: the running Popen inside a `with`; on leaving it, normally or by an exception, the
      process's whole process group (its children too: DVC's stages, a server's workers) is sent SIGTERM,
      given GRACE seconds, then SIGKILL, and reaped. `run(...)` / `dvc(...)`: subprocess.run's result, from a
-     process ended the same way. `stop(...)`: a signal, then the exit code. `read_lines(...)`: a process's
+     process ended the same way. `stop(...)`: a signal, then the exit code. `alive(pid)`. `read_lines(...)`: a process's
      next lines of output, and `wait_for(...)`: a condition's first true value, each failing after DEADLINE.
 
 The timeouts are deadlines for a hang, never measurements: nothing here passes or fails by being slow.
@@ -81,6 +81,15 @@ def dvc(args: list[str], cwd: Path, *, env: dict | None = None, check: bool = Tr
     """`dvc <args>` in `cwd` with this interpreter (no analytics), output captured; by default raises
     CalledProcessError, with the output, if it fails."""
     return run([sys.executable, "-m", "dvc", *args], cwd=cwd, env=env or dvc_env(), check=check)
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie whose parent has not reaped it yet counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def read_lines(stream, count: int, what: str, deadline: float = DEADLINE) -> list[str]:

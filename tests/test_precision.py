@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import TINY_SETTINGS, run_training, write_tiny_windows
+from float_bounds import FLOAT32_U, UNIT_ROUNDOFF, exact_logits_and_bound
 from common.generate import generate, load_generator
 from common.model import build_model
 from common.params import ParamsError, check_params, load_params
@@ -25,59 +26,6 @@ VARIANTS = {
     "jit_compile": dict(jit_compile=True),
     "one_device": dict(strategy="one_device"),
 }
-FLOAT32_U = 2.0 ** -24   # unit roundoff: half the spacing of the numbers at 1 (24 significant bits)
-UNIT_ROUNDOFF = {"float32": FLOAT32_U, "mixed_float16": 2.0 ** -11, "mixed_bfloat16": 2.0 ** -8}
-
-
-def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
-
-
-def exact_logits_and_error_bound(weights, ids, u):
-    """The logits of an embedding -> LSTM -> dense model computed in float64 (an independent reference: numpy,
-    not Keras, not the generator), and for each a bound on how far an evaluation rounding every operation
-    to unit roundoff `u` can be from it, the logits layer in float32 (forward error analysis, to first order
-    in u: a sum of n products is off by at most n u / (1 - n u) times the sum of their sizes, its operands
-    rounded too; an activation within 4 float32 ulps, then rounded; the error carried in the state grows
-    by the norm of each step's Jacobian). Worst cases, so a bound any CPU's rounding stays within."""
-    E, W, U, b, Wo, bo = (np.asarray(w, np.float64) for w in weights)
-    H = U.shape[0]
-
-    def gamma(n, unit):
-        return n * unit / (1 - n * unit)
-
-    act = u + 4 * FLOAT32_U
-    batch, steps = ids.shape
-    h, c, carried = np.zeros((batch, H)), np.zeros((batch, H)), np.zeros(batch)
-    logits, bounds = [], []
-    for t in range(steps):
-        x = E[ids[:, t]]
-        z = x @ W + h @ U + b
-        dz = gamma(W.shape[0] + H + 3, u) * (np.abs(x) @ np.abs(W) + np.abs(h) @ np.abs(U) + np.abs(b))
-        (zi, zf, zc, zo), (ei, ef, ec, eo) = np.split(z, 4, -1), np.split(dz, 4, -1)   # Keras's order: i f c o
-        i, f, g, o = sigmoid(zi), sigmoid(zf), np.tanh(zc), sigmoid(zo)
-        si, sf, sg, so = i * (1 - i), f * (1 - f), 1 - g ** 2, o * (1 - o)
-        di, df, dg, do = si * ei + act * i, sf * ef + act * f, sg * ec + act * np.abs(g), so * eo + act * o
-        c_next = f * c + i * g
-        tc = np.tanh(c_next)
-        st = 1 - tc ** 2
-        dc = np.abs(c) * df + np.abs(g) * di + i * dg + gamma(3, u) * (np.abs(f * c) + np.abs(i * g))
-        dh = np.abs(tc) * do + o * st * dc + o * act * np.abs(tc) + u * np.abs(o * tc)
-        Ui, Uf, Uc, Uo = np.split(U, 4, -1)
-        norms = []
-        for k in range(batch):  # d(h_t, c_t) / d(h_t-1, c_t-1)
-            dc_dh = Uf * (sf[k] * c[k]) + Ui * (si[k] * g[k]) + Uc * (sg[k] * i[k])
-            dh_dh = Uo * (so[k] * tc[k]) + dc_dh * (o[k] * st[k])
-            jacobian = np.block([[dh_dh, dc_dh], [np.diag(f[k] * o[k] * st[k]), np.diag(f[k])]])
-            norms.append(np.linalg.norm(jacobian, 2))
-        carried = np.array(norms) * carried + np.sqrt((dh ** 2).sum(-1) + (dc ** 2).sum(-1))
-        h, c = o * tc, c_next
-        logits.append(h @ Wo + bo)
-        bounds.append(carried[:, None] * np.linalg.norm(Wo, axis=0)
-                      + gamma(H + 1, FLOAT32_U) * (np.abs(h) @ np.abs(Wo) + np.abs(bo)))
-    return np.stack(logits, 1), np.stack(bounds, 1)
-
-
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_a_variant_trains_samples_resumes_and_its_model_samples(variant, tmp_path, capsys):
     """Fails on: the float16 generator multiplying float16 states by float32 weights (a TypeError at
@@ -113,7 +61,7 @@ def test_a_variant_trains_samples_resumes_and_its_model_samples(variant, tmp_pat
 @pytest.mark.parametrize("setting", ["float16", "bfloat16"])
 def test_the_generator_of_a_mixed_model_computes_in_float32(setting, tmp_path):
     """The generator's logits, on a mixed model's weights, are within what any float32 evaluation can be
-    from exact (float64) arithmetic, and so is a float32 Keras copy; the mixed model's own pass is not,
+    from exact (float64) arithmetic (tests/float_bounds.py), and so is a float32 Keras copy; the mixed model's own pass is not,
     somewhere (so a generator computing like it would fail), yet within its own dtype's bound. Fails if
     the generator ran in the low precision or on weights other than the model's. The input weights are
     scaled up (the differences show) and the recurrent ones down (the errors carried stay small: the
@@ -132,7 +80,7 @@ def test_the_generator_of_a_mixed_model_computes_in_float32(setting, tmp_path):
     mixed.set_weights(weights)
     reference.set_weights(weights)
     ids = np.random.default_rng(0).integers(0, 20, size=(8, 6))
-    exact, float32_bound = exact_logits_and_error_bound(weights, ids, FLOAT32_U)
+    exact, float32_bound = exact_logits_and_bound(weights, ids, FLOAT32_U, embedding=True)
 
     stepper = Stepper(mixed)
     logits, _ = stepper.feed_all(ids, stepper.zero_state(len(ids)))
@@ -147,7 +95,7 @@ def test_the_generator_of_a_mixed_model_computes_in_float32(setting, tmp_path):
     assert own.dtype == np.float32  # the logits layer stays float32 under the policy
     error = np.abs(own - exact)
     assert np.any(error > float32_bound), "the mixed model computed like float32"
-    _, own_bound = exact_logits_and_error_bound(weights, ids, UNIT_ROUNDOFF[policy])
+    _, own_bound = exact_logits_and_bound(weights, ids, UNIT_ROUNDOFF[policy], embedding=True)
     assert np.all(error <= own_bound)
 
 

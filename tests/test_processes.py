@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from processes import read_lines, started, wait_for
+from processes import alive, read_lines, started, wait_for
 
 STUBBORN = """
 import signal, subprocess, sys, time
@@ -18,15 +18,6 @@ grandchild = subprocess.Popen([sys.executable, "-c", "import signal, time; "
 print(grandchild.pid, flush=True)
 time.sleep(3600)
 """
-
-
-def alive(pid: int) -> bool:
-    """Running (a zombie not yet reaped counts as gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_a_failing_test_still_ends_its_process_and_the_ones_that_process_started():

@@ -17,6 +17,16 @@ def project_root() -> Path:
     return PROJECT
 
 
+@pytest.fixture(scope="session")
+def tiny_workspace(tmp_path_factory):
+    """`tiny_workspace(dest, overrides=None, *, until="sample", autostage=True)`: a fresh copy of the small
+    sample pipeline's git + DVC workspace, built once a session, where `dvc repro <until>` has run and all
+    is committed (tests/workspaces.py)."""
+    from workspaces import TinyWorkspaces
+
+    return TinyWorkspaces(PROJECT, tmp_path_factory.mktemp("tiny-workspaces"))
+
+
 def project_settings(cls):
     """A stage's settings object as the project's own params.yaml gives it."""
     return load_settings(cls, PROJECT / "params.yaml")

@@ -1,19 +1,45 @@
-"""The benchmarks still start: each `bench/*.py --help` exits 0 (their full runs are too long for tests)."""
-import subprocess
+"""The benchmarks still start: each `bench/*.py --help` exits 0 and prints its usage (their full runs are
+too long for tests). All of them run in one Python process, one after the other, each as `__main__` with
+`bench/` first on sys.path as when run as a script: TensorFlow is imported once, not once a script."""
+import json
 import sys
 
 import pytest
 
 from conftest import PROJECT as PROJECT_ROOT
+from processes import run
 
 SCRIPTS = sorted(path.name for path in (PROJECT_ROOT / "bench").glob("*.py"))
+EACH_HELP = """
+import contextlib, io, json, runpy, sys, traceback
+sys.path.insert(0, "bench")
+results = {}
+for script in sys.argv[1:]:
+    sys.argv = [f"bench/{script}", "--help"]
+    out, err, code = io.StringIO(), io.StringIO(), "returned without exiting"
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            runpy.run_path(f"bench/{script}", run_name="__main__")
+        except SystemExit as exit:
+            code = exit.code or 0
+        except BaseException:
+            code = traceback.format_exc()
+    results[script] = {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
+print("RESULTS " + json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def helps():
+    done = run([sys.executable, "-c", EACH_HELP, *SCRIPTS], cwd=PROJECT_ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.split("RESULTS ", 1)[1])
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
-def test_benchmark_imports_and_shows_help(script):
+def test_benchmark_imports_and_shows_help(helps, script):
     """Fails when a benchmark imports something that moved or was removed (bench/window.py imported
     the deleted bench/train_speed.py), or its argument parser is broken."""
-    result = subprocess.run([sys.executable, f"bench/{script}", "--help"], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "usage:" in result.stdout
+    result = helps[script]
+    assert result["code"] == 0, (result["code"], result["stderr"][-2000:])
+    assert "usage:" in result["stdout"]

@@ -1,35 +1,34 @@
-"""Checkpoints travel with DVC, and a result is a function of params, code and data only.
+"""Checkpoints travel with DVC, a result is a function of params, code and data only, and the README's
+way back from an experiment works where `core.autostage` is on, as in the demo.
 
-Real DVC in a temporary git repo running the small sample pipeline, with a local DVC remote: a fresh
-clone that pulls reruns nothing; a shorter experiment after a longer run trains from scratch; going
-back from an experiment with `git checkout` + `dvc checkout` leaves nothing to rerun; queued
-experiments (run in DVC's temporary workspaces) work and give the same result as in the workspace.
+Real DVC in a copy of the tiny sample workspace (tests/workspaces.py: 2 epochs done, autostage on), with
+a local DVC remote: a fresh clone that pulls reruns nothing; a shorter experiment after a longer run
+trains from scratch, and an edit to the training code retrains from scratch; after each, the README's
+way back puts every file back byte for byte and leaves nothing to rerun. (Queued experiments, and that
+one ends where the same experiment in the workspace ends: test_queue.py. The way back without autostage:
+test_pipeline.py.)
 """
 import json
-import subprocess
 
 import pytest
 
-from pipeline.workspace import commit_all, dvc, prepare_workspace, run
-
-SMALL = {"scrape.source": "sample", "scrape.delay": 0.0, "scrape.limit": 2, "train.hidden_units": 8,
-         "train.epochs": 2, "train.batch_size": 256, "train.sample_every": 1, "sample.length": 10,
-         "sample.temperatures": [0]}
+from pipeline.workspace import commit_all, dvc_env, run
+from processes import dvc, run as run_process
+from workspaces import readme_way_back, snapshot
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, project_root):
+def workspace(tmp_path_factory, tiny_workspace):
     root = tmp_path_factory.mktemp("checkpoints")
-    dest = prepare_workspace(project_root, root / "ws", SMALL)
+    dest = tiny_workspace(root / "ws")
     dvc(["remote", "add", "-d", "local", str(root / "remote")], dest)
-    dvc(["repro"], dest, capture=True)
-    commit_all(dest, "baseline: 2 epochs")
-    dvc(["push"], dest, capture=True)
+    commit_all(dest, "a local DVC remote")
+    dvc(["push"], dest)
     return dest
 
 
 def status(repo) -> dict:
-    return json.loads(dvc(["status", "--json"], repo, capture=True).stdout)
+    return json.loads(dvc(["status", "--json"], repo).stdout)
 
 
 def state(repo) -> dict:
@@ -38,6 +37,11 @@ def state(repo) -> dict:
 
 def ran(output: str) -> list[str]:
     return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
+
+
+def go_back(workspace, project_root) -> None:
+    for argv in readme_way_back(project_root):
+        run_process(argv, cwd=workspace, env=dvc_env(), check=True)
 
 
 def test_checkpoints_are_cached_not_left_to_git_or_nothing(workspace):
@@ -50,65 +54,40 @@ def test_checkpoints_are_cached_not_left_to_git_or_nothing(workspace):
 def test_a_fresh_clone_that_pulls_reruns_nothing(workspace, tmp_path):
     clone = tmp_path / "clone"
     run(["git", "clone", "-q", str(workspace), str(clone)], tmp_path)
-    dvc(["pull"], clone, capture=True)
+    dvc(["pull"], clone)
     assert status(clone) == {}
     assert state(clone) == state(workspace)
-    out = dvc(["repro"], clone, capture=True).stdout
+    out = dvc(["repro"], clone).stdout
     assert ran(out) == [], out
 
 
-def test_a_shorter_experiment_trains_from_scratch_and_going_back_reruns_nothing(workspace):
-    baseline = state(workspace)
-    out = dvc(["exp", "run", "-S", "train.epochs=1"], workspace, capture=True).stdout
-    assert "training from scratch" in out  # (cosine: epochs shape the schedule; constant: the checkpoint is longer)
+def test_a_shorter_experiment_trains_from_scratch_and_the_way_back_reruns_nothing(workspace, project_root):
+    before, baseline = snapshot(workspace), state(workspace)
+    out = dvc(["exp", "run", "train", "-S", "train.epochs=1"], workspace).stdout  # the sample stage: not needed
+    assert "holds 2 epochs, more than train.epochs = 1; training those from scratch" in out
     short = state(workspace)
     assert short["epochs_done"] == 1 and short["iterations"] * 2 == baseline["iterations"]
     metrics = json.loads((workspace / "dvclive" / "metrics.json").read_text())
     assert metrics["step"] == 0
     assert sorted(p.name for p in (workspace / "dvclive" / "samples").iterdir()) == ["epoch-001.md", "index.md"]
 
-    run(["git", "checkout", "--", "."], workspace)
-    dvc(["checkout"], workspace, capture=True)
+    go_back(workspace, project_root)
+    assert snapshot(workspace) == before  # params.yaml, dvc.lock, the model, checkpoints, curves, samples
     assert status(workspace) == {}
-    assert state(workspace) == baseline
-    out = dvc(["repro"], workspace, capture=True).stdout
+    out = dvc(["repro"], workspace).stdout
     assert ran(out) == [], out
 
 
-def test_an_edit_to_the_training_code_retrains_from_scratch(workspace):
+def test_an_edit_to_the_training_code_retrains_from_scratch_and_the_way_back_undoes_it(workspace, project_root):
+    """`dvc repro` under core.autostage stages the new dvc.lock: a way back that restores from git's
+    index (`git checkout -- .`) kept the edited run's dvc.lock, and `dvc checkout` then its outputs."""
+    before = snapshot(workspace)
     path = workspace / "pipeline" / "train" / "callbacks.py"
-    original = path.read_text()
-    try:
-        path.write_text(original + "\n# an edit\n")
-        out = dvc(["repro"], workspace, capture=True).stdout
-        assert ran(out) == ["train", "sample"], out
-        assert "code_sha256 changed; training from scratch" in out
-    finally:
-        path.write_text(original)
-        run(["git", "checkout", "HEAD", "--", "."], workspace)  # core.autostage staged the new dvc.lock
-        dvc(["checkout"], workspace, capture=True)
+    path.write_text(path.read_text() + "\n# an edit\n")
+    out = dvc(["repro", "train"], workspace).stdout  # (test_dvc_deps: the edit reaches the sample stage too)
+    assert ran(out) == ["train"], out
+    assert "code_sha256 changed; training from scratch" in out
+
+    go_back(workspace, project_root)
+    assert snapshot(workspace) == before  # the code too
     assert status(workspace) == {}
-
-
-def test_queued_experiments_run_in_temporary_workspaces_like_in_the_workspace(workspace):
-    dvc(["exp", "run", "--queue", "-n", "three", "-S", "train.epochs=3"], workspace, capture=True)
-    dvc(["exp", "run", "--queue", "-n", "lr", "-S", "train.learning_rate=0.005"], workspace, capture=True)
-    dvc(["exp", "run", "--run-all", "-j", "2"], workspace, capture=True)
-    shown = json.loads(dvc(["exp", "show", "--json"], workspace, capture=True).stdout)
-    experiments = {exp["name"]: exp for baseline in shown for exp in (baseline.get("experiments") or [])}
-    assert {"three", "lr"} <= set(experiments), experiments.keys()
-    queued = {}
-    for name in ("three", "lr"):
-        revision = experiments[name]["revs"][0]
-        assert revision["error"] is None, revision["error"]
-        queued[name] = revision["data"]["metrics"]["dvclive/metrics.json"]["data"]
-    assert queued["three"]["step"] == 2 and queued["lr"]["step"] == 1
-
-    # the same experiment run in the workspace (resuming from the 2-epoch checkpoint) gives the same numbers
-    dvc(["exp", "run", "-S", "train.epochs=3"], workspace, capture=True)
-    here = json.loads((workspace / "dvclive" / "metrics.json").read_text())
-    assert here["eval"]["loss"] == pytest.approx(queued["three"]["eval"]["loss"], rel=1e-4)
-    run(["git", "checkout", "--", "."], workspace)
-    dvc(["checkout"], workspace, capture=True)
-    assert status(workspace) == {}
-    subprocess.run(["git", "status"], cwd=workspace, check=True, capture_output=True)

@@ -2,29 +2,22 @@
 
 Before the `check` stage, a typo key added beside the real one was never reported ("up to date"), and a
 bad value was caught only by the stage that reads it, after DVC had deleted that stage's outputs."""
-import subprocess
-import sys
-
 import pytest
 
-from pipeline.workspace import commit_all, dvc, dvc_env, prepare_workspace
-from tests.test_dvc_deps import TINY
+from pipeline.workspace import run
+from processes import dvc
 
 OUTPUTS = ["data/windows/meta.json", "metrics/windows.json", "models/model.keras", "data/samples",
            "dvclive/metrics.json"]
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, project_root):
-    dest = prepare_workspace(project_root, tmp_path_factory.mktemp("params") / "ws", TINY)
-    dvc(["repro"], dest, capture=True)
-    commit_all(dest, "good run")
-    return dest
+def workspace(tmp_path_factory, tiny_workspace):
+    return tiny_workspace(tmp_path_factory.mktemp("params") / "ws")
 
 
 def repro_fails(workspace, *args) -> str:
-    done = subprocess.run([sys.executable, "-m", "dvc", *(args or ["repro"])], cwd=workspace,
-                          capture_output=True, text=True, env=dvc_env())
+    done = dvc(list(args or ["repro"]), workspace, check=False)
     assert done.returncode != 0, done.stdout
     return done.stdout + done.stderr
 
@@ -39,7 +32,7 @@ def edited(workspace, old: str, new: str):
 @pytest.fixture
 def restore(workspace):
     yield
-    subprocess.run(["git", "checkout", "--", "params.yaml", "dvc.lock"], cwd=workspace, check=True)
+    run(["git", "checkout", "HEAD", "--", "params.yaml", "dvc.lock"], workspace)  # HEAD: core.autostage stages dvc.lock
 
 
 @pytest.mark.parametrize("old, new, message", [
@@ -65,7 +58,7 @@ def test_exp_run_with_a_new_typo_key_is_refused(workspace, restore):
 def test_the_check_reruns_only_what_reads_the_changed_key(workspace, restore):
     """Fails if the check's output changed with params.yaml: every stage would rerun on any edit."""
     edited(workspace, "  length: ", "  length: 12 #")   # sample.length
-    out = dvc(["repro"], workspace, capture=True).stdout
+    out = dvc(["repro"], workspace).stdout
     assert "Running stage 'check'" in out and "Running stage 'sample'" in out
     for stage in ("scrape", "clean", "window", "train"):
         assert f"Running stage '{stage}'" not in out, stage

@@ -1,41 +1,38 @@
-"""End to end: real `dvc repro` and `dvc exp run` in a temporary git repo, on the bundled sample site."""
+"""End to end: real `dvc repro` and `dvc exp run` in a temporary git repo, on the bundled sample site.
+
+The module's workspace is a plain one, like a clone of the project (no `core.autostage`, which the demo
+sets): the README's way back from an experiment must work there too (its test runs after the experiments)."""
 import json
 import re
 import socket
 import subprocess
-import sys
 
 import pytest
 import yaml
 
-from pipeline.workspace import commit_all, dvc, dvc_env, prepare_workspace
+from pipeline.workspace import dvc_env, prepare_workspace
+from processes import dvc, run
+from workspaces import TINY, readme_way_back, snapshot
 
-TINY = {
-    "scrape.source": "sample",
-    "scrape.delay": 0.0,
-    "scrape.limit": 3,
-    "train.hidden_units": 16,
-    "train.epochs": 1,
-    "train.batch_size": 256,
-    "sample.length": 40,
-    "sample.temperatures": [0, 1.0],
-}
 STAGES = ["scrape", "clean", "window", "train", "sample"]
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, project_root):
-    dest = prepare_workspace(project_root, tmp_path_factory.mktemp("pipeline") / "ws", TINY)
-    dvc(["repro"], dest, capture=True)
-    commit_all(dest, "baseline run")
-    return dest
+def workspace(tmp_path_factory, tiny_workspace):
+    return tiny_workspace(tmp_path_factory.mktemp("pipeline") / "ws", autostage=False)
 
 
-def test_repro_runs_every_stage_and_writes_every_output(workspace):
+@pytest.fixture(scope="module")
+def baseline(workspace):
+    """Every file of the workspace as the full run left it, before the experiments below."""
+    return snapshot(workspace)
+
+
+def test_repro_runs_every_stage_and_writes_every_output(workspace, baseline):
     lock = yaml.safe_load((workspace / "dvc.lock").read_text())
     assert list(lock["stages"]) == ["check", *STAGES]
     episodes = json.loads((workspace / "data/raw/sample/imsdb/episodes.json").read_text())
-    assert len(episodes) == 3
+    assert len(episodes) == TINY["scrape.limit"]
     assert (workspace / "data/corpus/train.txt").stat().st_size > 0
     windows = json.loads((workspace / "metrics/windows.json").read_text())
     assert windows["train"]["windows"] > 0
@@ -43,31 +40,40 @@ def test_repro_runs_every_stage_and_writes_every_output(workspace):
     summary = json.loads((workspace / "dvclive/metrics.json").read_text())
     assert summary["train"]["loss"] > 0 and summary["eval"]["loss"] > 0
     assert (workspace / "data/samples/temperature-1.0.txt").read_text().count("<<<prompt ends here>>>") == 1
-    shown = json.loads(dvc(["metrics", "show", "--json"], workspace, capture=True).stdout)
+    shown = json.loads(dvc(["metrics", "show", "--json"], workspace).stdout)
     assert shown  # DVC reads the committed, uncached metrics files
 
 
 def test_second_repro_reruns_nothing(workspace):
-    out = dvc(["repro"], workspace, capture=True).stdout
+    out = dvc(["repro"], workspace).stdout
     assert "Running stage" not in out
     for stage in STAGES:
         assert f"'{stage}' didn't change" in out
 
 
-def test_exp_run_step_1_rewindows_and_metrics_diff_shows_it(workspace):
+def test_the_readmes_exp_run_rewindows_and_metrics_diff_shows_it(workspace, project_root):
+    """The README's first experiment in the demo, `dvc exp run -S train.step=25`: fails if the step does
+    not reach the window stage (the windows counted again here from train.txt), or the change reruns
+    the stages before it."""
+    readme = (project_root / "README.md").read_text()
+    assert re.search(r"^dvc exp run -S train.step=25 ", readme, re.M)
     before = json.loads((workspace / "metrics/windows.json").read_text())["train"]["windows"]
-    out = dvc(["exp", "run", "-S", "train.step=1"], workspace, capture=True).stdout
+    out = dvc(["exp", "run", "-S", "train.step=25"], workspace).stdout
     assert "Running stage 'window'" in out and "Running stage 'train'" in out
     assert "Running stage 'scrape'" not in out and "Running stage 'clean'" not in out
-    diff = json.loads(dvc(["metrics", "diff", "--json"], workspace, capture=True).stdout)
+    diff = json.loads(dvc(["metrics", "diff", "--json"], workspace).stdout)
     change = diff["metrics/windows.json"]["train.windows"]
-    assert change["old"] == before
-    assert change["new"] > 9 * before  # every character instead of every tenth starts a window
+    section = yaml.safe_load((workspace / "params.yaml").read_text())["train"]["section_length"]
+    characters = len((workspace / "data/corpus/train.txt").read_text(encoding="utf-8"))
+    assert change["old"] == before and change["new"] == (characters - section - 1) // 25 + 1 > before
 
 
 def test_exp_run_on_a_cleaning_param_shows_in_the_corpus_stats(workspace):
-    dvc(["exp", "run", "-S", "clean.val_fraction=0.5", "-S", "train.step=10"], workspace, capture=True)
-    diff = json.loads(dvc(["metrics", "diff", "--json"], workspace, capture=True).stdout)
+    """Up to the clean stage only (the stages after it would retrain on the new split: the experiment
+    above covers them)."""
+    out = dvc(["exp", "run", "clean", "-S", "clean.val_fraction=0.5"], workspace).stdout
+    assert "Running stage 'clean'" in out and "Running stage 'train'" not in out
+    diff = json.loads(dvc(["metrics", "diff", "--json"], workspace).stdout)
     stats = diff["data/corpus/stats.json"]
     assert stats["episodes.val"]["new"] > stats["episodes.val"]["old"]
     assert stats["episodes.train"]["new"] < stats["episodes.train"]["old"]
@@ -78,14 +84,23 @@ def test_readme_exp_show_is_readable_in_100_columns(workspace, project_root):
     table no longer fits: DVC then elides columns with '…'. Runs after the experiments above."""
     readme = (project_root / "README.md").read_text()
     command = re.search(r"^dvc exp show --no-pager --drop '\.\*' --keep '([^']+)'$", readme, re.M)
-    done = subprocess.run([sys.executable, "-m", "dvc", "exp", "show", "--no-pager", "--drop", ".*",
-                           "--keep", command.group(1)], cwd=workspace, capture_output=True, text=True,
-                          check=True, env=dict(dvc_env(), COLUMNS="100"))
+    done = dvc(["exp", "show", "--no-pager", "--drop", ".*", "--keep", command.group(1)], workspace,
+               env=dict(dvc_env(), COLUMNS="100"))
     lines = done.stdout.splitlines()
     assert "…" not in done.stdout and max(map(len, lines)) <= 100, done.stdout
     assert lines[1].split() == ["Experiment", "eval.nats_per_char", "train.epochs",
                                 "train.hidden_units", "train.step"]
     assert len(lines) >= 3 + 2 + 2   # rules and header, workspace and HEAD, the two experiments
+
+
+def test_the_readmes_way_back_from_an_experiment_restores_everything(workspace, baseline, project_root):
+    """After the experiments above, in a workspace without core.autostage: params.yaml, dvc.lock and
+    every output byte for byte as before them, and nothing for DVC to do."""
+    assert snapshot(workspace) != baseline
+    for argv in readme_way_back(project_root):
+        run(argv, cwd=workspace, env=dvc_env(), check=True)
+    assert snapshot(workspace) == baseline
+    assert json.loads(dvc(["status", "--json"], workspace).stdout) == {}
 
 
 def closed_port() -> int:
@@ -97,7 +112,7 @@ def closed_port() -> int:
 def test_plots_html_renders_offline(workspace, tmp_path):
     """Fails if `dvc plots show` (and so `plots diff` and the demo's page) goes back to DVC's own page,
     which loads Vega from a CDN and is blank offline."""
-    dvc(["plots", "show", "-o", str(tmp_path / "plots")], workspace, capture=True)
+    dvc(["plots", "show", "-o", str(tmp_path / "plots")], workspace)
     page = (tmp_path / "plots" / "index.html").read_text(encoding="utf-8")
     assert re.findall(r"<script[^>]*\bsrc\s*=", page, re.I) == []          # nothing fetched
     assert "window.vegaEmbed=" in page.replace(" ", "")                   # Vega-Embed is inlined
@@ -110,12 +125,12 @@ def test_plots_html_renders_offline(workspace, tmp_path):
     (lambda p: p["train"].update(section_length=0), "'train.section_length' is 0"),
 ])
 def test_bad_params_fail_before_any_work(tmp_path, project_root, edit, message):
-    dest = prepare_workspace(project_root, tmp_path / "ws", TINY)
+    dest = prepare_workspace(project_root, tmp_path / "ws", TINY)  # nothing has run
     params = yaml.safe_load((dest / "params.yaml").read_text())
     edit(params)
     (dest / "params.yaml").write_text(yaml.safe_dump(params))
     with pytest.raises(subprocess.CalledProcessError) as failure:
-        dvc(["repro"], dest, capture=True)
+        dvc(["repro"], dest)
     assert message in failure.value.stderr + failure.value.stdout
     assert not (dest / "data" / "raw").exists()
 
@@ -130,7 +145,7 @@ def test_live_scrape_without_network_fails_fast_naming_the_host_and_keeps_pages(
     kept.parent.mkdir(parents=True)
     kept.write_bytes(b"<html>fetched in an earlier run</html>")
     with pytest.raises(subprocess.CalledProcessError) as failure:
-        dvc(["repro", "scrape"], dest, capture=True)
+        dvc(["repro", "scrape"], dest)
     stderr = failure.value.stderr
     assert f"127.0.0.1:{port}" in stderr or "127.0.0.1" in stderr
     assert "make demo" in stderr

@@ -1,14 +1,16 @@
 """Parallel experiments, as the README runs them: two variants queued with `dvc exp run --queue`, then
-`dvc queue start -j 2`, in a temporary git + DVC workspace of the small sample pipeline.
+`dvc queue start -j 2`, in a copy of the tiny sample workspace (tests/workspaces.py, 2 epochs done).
 
-Checks that both succeed; that their train stages really ran at the same time, each in a queue
-workspace of its own (seen in /proc: two `python -m pipeline.train` alive at once, with different
-working directories under `.dvc/tmp/exps/`); that `dvc exp show --json` lists both with their params
-and metrics, each model as large as its own `train.hidden_units` says; that the main workspace is
-byte for byte as it was; that nothing was written to HOME or TMPDIR (pointed into the test's
-directory) while they ran; and that no queue worker outlives `dvc queue stop`.
+One variant, "three", asks for a third epoch: it must resume from the 2-epoch checkpoint the queue
+workspace gets from DVC's cache, and end exactly where the same experiment run in the workspace
+itself ends. The other, "h12", changes the model's shape, so it trains from scratch. Checks that both
+succeed; that their train stages really ran at the same time, each in a queue workspace of its own
+(seen in /proc: two `python -m pipeline.train` alive at once, with different working directories under
+`.dvc/tmp/exps/`); that `dvc exp show --json` lists both with their params and metrics, each model as
+large as its own `train.hidden_units` says; that the main workspace is byte for byte as it was; that
+nothing was written to HOME or TMPDIR (pointed into the test's directory) while they ran; and that no
+queue worker outlives `dvc queue stop`.
 """
-import hashlib
 import json
 import math
 import os
@@ -21,17 +23,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipeline.workspace import commit_all, dvc_env, prepare_workspace
+from pipeline.workspace import dvc_env
+from processes import DEADLINE, end, run as run_process
+from workspaces import TINY, readme_way_back, snapshot as tree
 
-BASELINE = {"scrape.source": "sample", "scrape.delay": 0.0, "scrape.limit": 2, "train.hidden_units": 8,
-            "train.epochs": 2, "train.batch_size": 64, "train.sample_every": 0,
-            "sample.length": 10, "sample.temperatures": [0]}
-# scrape.refresh: each variant fetches the sample site again, from a server its own scrape starts;
-# a fixed port there would make the second one fail while the first serves.
-VARIANTS = {"h10": ["-S", "train.hidden_units=10", "-S", "scrape.refresh=true", "-S", "scrape.delay=0.2"],
-            "h12": ["-S", "train.hidden_units=12", "-S", "scrape.refresh=true", "-S", "scrape.delay=0.2"]}
+# scrape.refresh: each variant fetches the sample site again, from a server its own scrape starts
+# (a fixed port there would make the second one fail while the first serves); the delay keeps both
+# scrapes going at once.
+REFRESH = ["-S", "scrape.refresh=true", "-S", "scrape.delay=0.2"]
+VARIANTS = {"three": ["-S", "train.epochs=3", *REFRESH], "h12": ["-S", "train.hidden_units=12", *REFRESH]}
 MARKER = "SCRIPTLM_QUEUE_TEST"
-QUEUE_TIMEOUT = 600
 DONE = {"Success", "Failed"}
 
 
@@ -42,21 +43,9 @@ def queue_env(root: Path) -> dict:
 
 
 def qdvc(args: list[str], ws: Path, env: dict) -> str:
-    done = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=ws, env=env, capture_output=True, text=True)
+    done = run_process([sys.executable, "-m", "dvc", *args], cwd=ws, env=env)
     assert done.returncode == 0, f"dvc {' '.join(args)}: {done.stdout[-3000:]}{done.stderr[-3000:]}"
     return done.stdout
-
-
-def tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    """Every file under `root` (but `skip`) with a hash of its bytes, or of its target for a symlink."""
-    files = {}
-    for path in sorted(root.rglob("*")):
-        name = path.relative_to(root).as_posix()
-        if any(name == s or name.startswith(s + "/") for s in skip) or path.is_dir() and not path.is_symlink():
-            continue
-        data = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
-        files[name] = hashlib.sha256(data).hexdigest()
-    return files
 
 
 def processes() -> dict[int, tuple[list[bytes], bytes]]:
@@ -91,7 +80,7 @@ def marked(root: Path) -> list[int]:
 
 def ask_status(ws: Path, env: dict) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "dvc", "queue", "status"], cwd=ws, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
 
 
 def statuses(output: str) -> dict[str, str]:
@@ -102,9 +91,8 @@ def statuses(output: str) -> dict[str, str]:
 
 def stop_queue(ws: Path, env: dict, root: Path) -> list[int]:
     """Stop the workers; wait for every process the queue started to end; kill and return any left."""
-    subprocess.run([sys.executable, "-m", "dvc", "queue", "stop", "--kill"], cwd=ws, env=env,
-                   capture_output=True, timeout=120)
-    deadline = time.monotonic() + 60
+    run_process([sys.executable, "-m", "dvc", "queue", "stop", "--kill"], cwd=ws, env=env)
+    deadline = time.monotonic() + DEADLINE  # only a worker that never ends waits this long
     while marked(root) and time.monotonic() < deadline:
         time.sleep(0.5)
     left = marked(root)
@@ -117,22 +105,25 @@ def stop_queue(ws: Path, env: dict, root: Path) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, project_root):
+def run(tmp_path_factory, tiny_workspace, project_root):
     root = tmp_path_factory.mktemp("queue")
     for name in ("home", "tmp", "site-cache"):
         (root / name).mkdir()
     env = queue_env(root)
-    ws = prepare_workspace(project_root, root / "ws", BASELINE)
+    ws = tiny_workspace(root / "ws")
     # DVC's own per-repo state (one folder per queue workspace) would otherwise go to /var/tmp/dvc;
     # DVC copies config.local into each queue workspace.
     qdvc(["config", "--local", "core.site_cache_dir", str(root / "site-cache")], ws, env)
-    qdvc(["repro"], ws, env)
-    commit_all(ws, "baseline run")
+    # "three" in the workspace itself first, to compare the queued one with, and with the queue's HOME:
+    # it leaves there the libraries' caches (Keras's keras.json, Matplotlib's font list) the queued runs
+    # would otherwise be the first to write. Then back to the baseline, the README's way.
+    qdvc(["exp", "run", "train", *VARIANTS["three"]], ws, env)   # up to the metrics compared
+    here = json.loads((ws / "dvclive" / "metrics.json").read_text())
+    for argv in readme_way_back(project_root):
+        run_process(argv, cwd=ws, env=env, check=True)
 
-    skip = (".git", ".dvc/tmp", ".dvc/cache")  # git's and DVC's own books: experiments go there
-    before = SimpleNamespace(ws=tree(ws, skip), home=tree(root / "home"), tmp=tree(root / "tmp"),
-                             head=subprocess.run(["git", "rev-parse", "HEAD"], cwd=ws, capture_output=True,
-                                                 text=True, check=True).stdout)
+    before = SimpleNamespace(ws=tree(ws), home=tree(root / "home", ()), tmp=tree(root / "tmp", ()),
+                             head=head(ws))
     for name, overrides in VARIANTS.items():
         qdvc(["exp", "run", "--queue", "-n", name, *overrides], ws, env)
 
@@ -144,10 +135,10 @@ def run(tmp_path_factory, project_root):
         # Not to a pipe: the detached workers inherit the command's stdout and stderr, so reading
         # them to their end would wait for the whole queue.
         with open(root / "queue-start.log", "w") as log:
-            begun = subprocess.run([sys.executable, "-m", "dvc", "queue", "start", "-j", "2"], cwd=ws, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT, timeout=120)
+            begun = run_process([sys.executable, "-m", "dvc", "queue", "start", "-j", "2"], cwd=ws, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
         assert begun.returncode == 0, (root / "queue-start.log").read_text()
-        while time.monotonic() - started < QUEUE_TIMEOUT:
+        while time.monotonic() - started < DEADLINE:
             now = stage_cwds("pipeline.train", root)
             trainers.update(now)
             if len(set(now.values())) >= 2:
@@ -169,22 +160,27 @@ def run(tmp_path_factory, project_root):
         logs = {name: qdvc(["queue", "logs", name], ws, env) for name in VARIANTS}
     finally:
         if asking is not None:
-            asking.kill()
+            end(asking)
         left = stop_queue(ws, env, root)
-    after = SimpleNamespace(ws=tree(ws, skip), home=tree(root / "home"), tmp=tree(root / "tmp"),
-                            head=subprocess.run(["git", "rev-parse", "HEAD"], cwd=ws, capture_output=True,
-                                                text=True, check=True).stdout,
-                            status=subprocess.run(["git", "status", "--porcelain"], cwd=ws, capture_output=True,
-                                                  text=True, check=True).stdout)
+    after = SimpleNamespace(ws=tree(ws), home=tree(root / "home", ()), tmp=tree(root / "tmp", ()), head=head(ws),
+                            status=run_process(["git", "status", "--porcelain"], cwd=ws, check=True).stdout)
     print(f"\nqueue: {elapsed:.0f} s; trainers: {trainers}; scrapers: {scrapers}, at once: {scraped_together}")
     return SimpleNamespace(ws=ws, exps=exps, state=state, shown=shown, logs=logs, trainers=trainers,
-                           together=together, before=before, after=after, left=left)
+                           together=together, before=before, after=after, left=left, here=here)
 
 
-def test_both_queued_variants_succeed_and_each_retrains(run):
+def head(ws: Path) -> str:
+    return run_process(["git", "rev-parse", "HEAD"], cwd=ws, check=True).stdout
+
+
+def test_both_queued_variants_succeed_and_each_runs_its_training(run):
+    """"three" resumes from the baseline's checkpoint (DVC's cache carried it into the queue workspace);
+    "h12", another shape, starts from scratch."""
     assert run.state == {name: "Success" for name in VARIANTS}, (run.state, run.logs)
     for name, log in run.logs.items():
         assert "Running stage 'scrape'" in log and "Running stage 'train'" in log, log[-3000:]
+    assert "resuming from the checkpoint" in run.logs["three"], run.logs["three"][-3000:]
+    assert "the model's shape changed (hidden_units)" in run.logs["h12"], run.logs["h12"][-3000:]
 
 
 def test_the_train_stages_ran_at_the_same_time_in_separate_queue_workspaces(run):
@@ -201,17 +197,29 @@ def test_exp_show_lists_both_with_their_params_and_metrics(run):
     assert set(VARIANTS) <= set(experiments), experiments.keys()
     workspace = next(row for row in run.shown if row["rev"] == "workspace")["data"]
     sizes = {"baseline": workspace["metrics"]["dvclive/metrics.json"]["data"]["params"]}
-    for name, units in (("h10", 10), ("h12", 12)):
+    for name, units, epochs in (("three", TINY["train.hidden_units"], 3), ("h12", 12, TINY["train.epochs"])):
         revision = experiments[name]
         assert revision["error"] is None, revision["error"]
         params = revision["data"]["params"]["params.yaml"]["data"]
-        assert params["train"]["hidden_units"] == units and params["scrape"]["refresh"] is True
+        assert (params["train"]["hidden_units"], params["train"]["epochs"]) == (units, epochs)
+        assert params["scrape"]["refresh"] is True
         metrics = revision["data"]["metrics"]["dvclive/metrics.json"]["data"]
         assert math.isfinite(metrics["eval"]["nats_per_char"]) and metrics["eval"]["nats_per_char"] > 0
-        assert metrics["step"] == BASELINE["train.epochs"] - 1
+        assert metrics["step"] == epochs - 1
         sizes[name] = metrics["params"]
     # the weights counted by each run: each trained the model its own params describe, not the other's
-    assert sizes["baseline"] < sizes["h10"] < sizes["h12"], sizes
+    assert sizes["baseline"] == sizes["three"] < sizes["h12"], sizes
+
+
+def test_a_queued_experiment_ends_exactly_where_the_same_one_in_the_workspace_ends(run):
+    """Both resumed from the same checkpoint, on the same data, with the same code and params, on this
+    machine: the same arithmetic, so the same bits. Fails if the queue workspace did not get the
+    checkpoint (a 3-epoch run from scratch) or trained on anything else."""
+    experiments = {exp["name"]: exp["revs"][0] for baseline in run.shown
+                   for exp in (baseline.get("experiments") or [])}
+    queued = experiments["three"]["data"]["metrics"]["dvclive/metrics.json"]["data"]
+    assert queued["step"] == run.here["step"] == 2
+    assert queued["eval"] == run.here["eval"] and queued["train"]["loss"] == run.here["train"]["loss"]
 
 
 def test_the_main_workspace_is_untouched(run):
@@ -223,12 +231,12 @@ def test_the_main_workspace_is_untouched(run):
 
 
 def test_nothing_is_written_to_home_or_tmpdir(run):
-    """The baseline run, with the same HOME, already left the libraries' caches there (Keras's
+    """The run in the workspace, with the same HOME, already left the libraries' caches there (Keras's
     keras.json, Matplotlib's font list): the queued runs must add or change nothing."""
     assert run.after.home == run.before.home
     assert run.after.tmp == run.before.tmp
 
 
 def test_no_queue_process_outlives_queue_stop(run):
-    assert run.left == [], f"still running after `dvc queue stop --kill` and 60 s: {run.left}"
+    assert run.left == [], f"still running after `dvc queue stop --kill` and {DEADLINE} s: {run.left}"
     assert not [path for path in run.exps.glob("tmp*") if path.is_dir()], "queue workspaces left behind"

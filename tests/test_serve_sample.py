@@ -1,7 +1,9 @@
 """`scriptlm serve-sample --port P` and the README's scrape-it example, as real processes on 127.0.0.1.
 
 Before: serve-sample picked random ports and had no `--port`, so the README's
-`python -m scrapers imsdb --base-url http://127.0.0.1:8001 ...` example could not work."""
+`python -m scrapers imsdb --base-url http://127.0.0.1:8001 ...` example could not work.
+Every process here is ended by tests/processes.py, also when the test fails (a failed run once left its
+serve-sample running, orphaned)."""
 import re
 import signal
 import socket
@@ -9,6 +11,7 @@ import subprocess
 import sys
 
 from pipeline.workspace import dvc_env
+from processes import read_lines, run, started, stop
 
 
 def free_port_pair() -> int:
@@ -28,26 +31,20 @@ def free_port_pair() -> int:
 
 def test_serve_sample_on_a_port_then_the_readme_example_scrapes_it(tmp_path, project_root):
     port = free_port_pair()
-    server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve-sample", "--port", str(port)],
-                              cwd=project_root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env=dvc_env())
-    try:
-        lines = [server.stdout.readline() for _ in range(3)]
-        assert lines[0].startswith(f"imsdb: http://127.0.0.1:{port}/")
-        assert lines[1].startswith(f"livesinabox: http://127.0.0.1:{port + 1}/friends/")
+    serve = [sys.executable, "-m", "pipeline.cli", "serve-sample", "--port", str(port)]
+    with started(serve, cwd=project_root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                 env=dvc_env()) as server:
+        lines = read_lines(server.stdout, 3, "serve-sample's three lines")
+        assert lines[0].startswith(f"imsdb: http://127.0.0.1:{port}/"), lines
+        assert lines[1].startswith(f"livesinabox: http://127.0.0.1:{port + 1}/friends/"), lines
         readme = (project_root / "README.md").read_text()
         example = re.search(r"^python -m scrapers imsdb --base-url http://127.0.0.1:8001 (.*?)\s+#", readme, re.M)
         args = ["imsdb", "--base-url", f"http://127.0.0.1:{port}",
                 *example.group(1).replace("/tmp/raw", str(tmp_path / "raw")).split(), "--limit", "2"]
-        done = subprocess.run([sys.executable, "-m", "scrapers", *args], cwd=project_root, capture_output=True,
-                              text=True, timeout=120, env=dvc_env())
+        done = run([sys.executable, "-m", "scrapers", *args], cwd=project_root, env=dvc_env())
         assert done.returncode == 0, done.stdout + done.stderr
         assert len(list((tmp_path / "raw" / "imsdb").rglob("*.htm*"))) >= 2
         # the same port again: a message naming it, not a traceback
-        again = subprocess.run([sys.executable, "-m", "pipeline.cli", "serve-sample", "--port", str(port)],
-                               cwd=project_root, capture_output=True, text=True, timeout=60, env=dvc_env())
+        again = run(serve, cwd=project_root, env=dvc_env())
         assert again.returncode == 1 and f"127.0.0.1:{port}" in again.stderr and "Traceback" not in again.stderr
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
-    assert server.returncode == 0
+        assert stop(server, signal.SIGINT) == 0  # Ctrl-C: a clean stop

@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from pipeline.workspace import commit_all, dvc, prepare_workspace
+from pipeline.workspace import commit_all, prepare_workspace
+from processes import dvc
 
 # Original lines, one file each, every letter of the names in every file (so that no character is
 # dropped for being in val only); val_fraction 0.5 so that both splits hold whole files.
@@ -23,13 +24,13 @@ def workspace(tmp_path_factory, project_root):
     for name, text in FILES.items():
         (dest / "texts/mine").mkdir(parents=True, exist_ok=True)
         (dest / "texts/mine" / name).write_text(text, encoding="utf-8")
-    dvc(["repro", "clean"], dest, capture=True)
+    dvc(["repro", "clean"], dest)
     commit_all(dest, "text source: first run")
     return dest
 
 
 def changed(workspace) -> set[str]:
-    return set(json.loads(dvc(["status", "--with-deps", "clean", "--json"], workspace, capture=True).stdout))
+    return set(json.loads(dvc(["status", "--with-deps", "clean", "--json"], workspace).stdout))
 
 
 def corpus(workspace) -> str:
@@ -50,10 +51,10 @@ def test_editing_a_file_reruns_scrape_and_clean(workspace):
     original = path.read_text(encoding="utf-8")
     try:
         path.write_text(original.replace("bread", "bagels"), encoding="utf-8")
-        status = json.loads(dvc(["status", "--with-deps", "clean", "--json"], workspace, capture=True).stdout)
+        status = json.loads(dvc(["status", "--with-deps", "clean", "--json"], workspace).stdout)
         assert set(status) == {"scrape"}
         assert {"changed deps": {"texts/mine": "modified"}} in status["scrape"]
-        out = dvc(["repro", "clean"], workspace, capture=True).stdout
+        out = dvc(["repro", "clean"], workspace).stdout
         assert "Running stage 'scrape'" in out and "Running stage 'clean'" in out
         assert "buy east bagels" in corpus(workspace) and "buy east bread" not in corpus(workspace)
     finally:
@@ -61,13 +62,13 @@ def test_editing_a_file_reruns_scrape_and_clean(workspace):
         # HEAD, not the index: core.autostage has staged the new dvc.lock
         subprocess.run(["git", "checkout", "HEAD", "--", "dvc.lock", "data/corpus/stats.json"], cwd=workspace,
                        check=True)
-        dvc(["checkout", "--with-deps", "clean"], workspace, capture=True)
+        dvc(["checkout", "--with-deps", "clean"], workspace)
     assert changed(workspace) == set()
 
 
 def test_exp_run_with_another_path_follows_it(workspace):
     out = dvc(["exp", "run", "clean", "-S", "scrape.text.path=texts/tinyshakespeare.txt",
-               "-S", "clean.val_fraction=0.1"], workspace, capture=True).stdout
+               "-S", "clean.val_fraction=0.1"], workspace).stdout
     assert "Running stage 'scrape'" in out and "Running stage 'clean'" in out
     assert "path: texts/tinyshakespeare.txt\n" in (workspace / "dvc.lock").read_text()
     text = (workspace / "texts/tinyshakespeare.txt").read_text(encoding="utf-8")

@@ -1,6 +1,6 @@
 """Training really trains a tiny model: both objectives, baselines, DVCLive files, NaN, mirrored (resume is\ntest_resume.py)."""
 import json
-import subprocess
+import math
 import sys
 import textwrap
 from dataclasses import replace
@@ -11,6 +11,7 @@ import pytest
 
 from common.settings import WindowSettings
 from conftest import PROJECT, TINY_SETTINGS, run_training, write_tiny_windows
+from processes import run as run_process
 from pipeline.train import checkpoint
 from pipeline.train.callbacks import NonFiniteLoss
 from pipeline.window.write import make_windows
@@ -28,13 +29,13 @@ def test_both_objectives_learn_beat_the_unigram_and_log_with_dvclive(tmp_path, o
     assert summary["eval"]["last_loss"] < baselines["unigram"]
     if objective == "all":  # `last` never trains beyond its window, so reading on in order may not help
         assert summary["eval"]["nats_per_char"] < baselines["unigram"]
-    assert summary["eval"]["bpc"] == pytest.approx(summary["eval"]["nats_per_char"] / 0.6931471805599453)
-    assert summary["eval"]["perplexity"] == pytest.approx(np.exp(summary["eval"]["nats_per_char"]))
+    assert summary["eval"]["bpc"] == summary["eval"]["nats_per_char"] / math.log(2)  # the same float64 operation
+    assert summary["eval"]["perplexity"] == math.exp(summary["eval"]["nats_per_char"])
     assert 0 <= summary["eval"]["last_accuracy"] <= 1
     live = tmp_path / "dvclive"
     metrics = json.loads((live / "metrics.json").read_text())
     assert metrics["step"] == TINY_SETTINGS.epochs - 1
-    assert metrics["baselines"]["best_ngram"] == pytest.approx(baselines["best_ngram"])
+    assert metrics["baselines"]["best_ngram"] == baselines["best_ngram"]  # JSON keeps a float64 exactly
     for name in ("train/loss", "eval/loss", "eval/last_loss", "eval/nats_per_char", "eval/bpc", "eval/last_accuracy",
                  "train/learning_rate", "train/chars_per_s"):
         assert len(tsv_rows(live / "plots" / "metrics" / f"{name}.tsv")) == TINY_SETTINGS.epochs, name
@@ -42,7 +43,9 @@ def test_both_objectives_learn_beat_the_unigram_and_log_with_dvclive(tmp_path, o
     assert "[epoch-002.md](epoch-002.md)" in (live / "samples" / "index.md").read_text()
     assert (tmp_path / "models" / "model.keras").exists() and (tmp_path / "models" / "vocab.json").exists()
     if objective == "all":  # the `all` loss averages every position; the last position is harder
-        assert summary["eval"]["loss"] != pytest.approx(summary["eval"]["last_loss"])
+        # apart by more than float32 rounding of a mean over section_length positions could make them
+        apart = abs(summary["eval"]["loss"] - summary["eval"]["last_loss"])
+        assert apart > TINY_SETTINGS.section_length * 2.0 ** -23 * summary["eval"]["last_loss"]
 
 
 def test_without_validation_text_it_trains_and_reports_training_loss_only(tmp_path):
@@ -125,13 +128,14 @@ def test_mirrored_strategy_trains_over_two_logical_cpus_and_resumes_to_the_same_
     for run in ("straight", "resumed"):
         write_tiny_windows(tmp_path / run)
     script = MIRRORED_SCRIPT.format(tests=str(PROJECT / "tests"), root=str(tmp_path))
-    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True)
+    result = run_process([sys.executable, "-c", script], cwd=PROJECT)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "resuming from the checkpoint" in result.stdout
     words = result.stdout.split()
     last_loss, unigram = float(words[words.index("LAST_LOSS") + 1]), float(words[words.index("UNIGRAM") + 1])
     assert last_loss < unigram
-    assert float(words[words.index("MAX_DIFFERENCE") + 1]) < 1e-6
+    # the same operations on the same numbers in the same order, on this machine: the same bits
+    assert float(words[words.index("MAX_DIFFERENCE") + 1]) == 0.0
     assert words[words.index("SAMPLES") + 1] == "3" and words[words.index("GENERATED") + 1] == "30"
 
 
@@ -144,8 +148,12 @@ def test_the_cosine_schedule_falls_to_its_final_fraction_over_the_run(tmp_path):
     total, decay = 3 * batches, 3 * batches - 5
     expected = [0.01 * (0.2 + 0.8 * 0.5 * (1 + np.cos(np.pi * (step - 5) / decay)))
                 for step in (batches, 2 * batches, total)]
-    np.testing.assert_allclose(logged, expected, rtol=1e-4)
-    assert logged[-1] == pytest.approx(0.2 * 0.01, rel=1e-4)
+    # Keras computes the rate in float32: 0.01 and pi rounded, a division, a product, a cosine (an error of
+    # about 9 units of roundoff in its argument, 2 in its value), then scaled into [0.2, 1]: the bound
+    # below, 32 units of float32 roundoff relative to a rate of at least 0.2 of the peak, covers them all
+    rtol = 32 * 2.0 ** -24
+    np.testing.assert_allclose(logged, expected, rtol=rtol)
+    assert logged[-1] == pytest.approx(0.2 * 0.01, rel=rtol)
 
 
 def test_the_last_epochs_sample_is_what_the_saved_model_writes(tmp_path):

@@ -1,0 +1,30 @@
+"""tests/processes.py ends what a test started, even when the test fails: the process, though it ignores
+SIGTERM and SIGINT, and the process it started in turn (as `dvc repro` starts a stage, or serve-sample's
+parent a server). Before, a test that failed under load left its `scriptlm serve-sample` running for good."""
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from processes import alive, read_lines, started, wait_for
+
+STUBBORN = """
+import signal, subprocess, sys, time
+for sig in (signal.SIGTERM, signal.SIGINT):
+    signal.signal(sig, signal.SIG_IGN)
+grandchild = subprocess.Popen([sys.executable, "-c", "import signal, time; "
+                               "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(3600)"])
+print(grandchild.pid, flush=True)
+time.sleep(3600)
+"""
+
+
+def test_a_failing_test_still_ends_its_process_and_the_ones_that_process_started():
+    with pytest.raises(AssertionError, match="the test fails here"):
+        with started([sys.executable, "-c", STUBBORN], stdout=subprocess.PIPE, text=True, grace=1) as child:
+            grandchild = int(read_lines(child.stdout, 1, "the grandchild's PID")[0])
+            assert alive(grandchild)
+            raise AssertionError("the test fails here")
+    assert child.returncode == -signal.SIGKILL  # SIGTERM was ignored: killed after the grace period
+    wait_for(lambda: not alive(grandchild), f"the grandchild (PID {grandchild}) to be gone")

@@ -55,12 +55,14 @@ def check_inputs(nanogpt: Path, python: Path) -> str:
         raise NanoGPTError(f"--nanogpt {nanogpt}: not a nanoGPT checkout (missing {', '.join(missing)}); {HOW}.")
     if not python.is_file():
         raise NanoGPTError(f"--python {python}: no such file; {HOW}.")
-    probe = subprocess.run([str(python), "-c", "import numpy, requests, torch; print(torch.__version__)"],
-                           capture_output=True, text=True)
-    if probe.returncode != 0:
-        raise NanoGPTError(f"--python {python} cannot import numpy, requests and torch "
-                           f"({probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else 'no message'}); "
-                           f"{HOW}.")
+    try:
+        probe = subprocess.run([str(python), "-c", "import numpy, requests, torch; print(torch.__version__)"],
+                               capture_output=True, text=True)
+        failure = probe.stderr.strip().splitlines()[-1] if probe.returncode and probe.stderr.strip() else "no message"
+    except OSError as error:  # not executable, not a program
+        probe, failure = None, str(error)
+    if probe is None or probe.returncode != 0:
+        raise NanoGPTError(f"--python {python} cannot import numpy, requests and torch ({failure}); {HOW}.")
     return probe.stdout.strip()
 
 

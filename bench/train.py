@@ -5,7 +5,10 @@ In:  nothing but the bundled sample site: a temporary DVC workspace runs scrape 
      train stage's own model (`compile_model`) on those windows, with params.yaml's recipe.
 Out: human-readable lines and one JSON line last: the float32 matmul peak measured in the same run,
      and for each model size (`--units`, default 256 and 1024) predicted characters per second,
-     GFLOP/s and their share of the peak, and the share its recurrent matmuls alone reach (the ceiling).
+     GFLOP/s and their share of the peak, and the share its recurrent matmuls alone reach (the ceiling);
+     what that rate means for the README: the model's parameter count, the minutes of one epoch of the
+     article's 2.6 MB corpus at params.yaml's section_length and step, and the hours of params.yaml's
+     `train.epochs` of it.
 
 The arithmetic counted is the model's own: per predicted character, the LSTM's input and recurrent
 matmuls (its input is the embedding, or the one-hot vector) and the output layer, forward and
@@ -28,6 +31,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from common.model import build_model
 from common.settings import TrainSettings, WindowSettings, load_settings
 from common.vocab import load_vocab
 from pipeline.train.checkpoint import Resume
@@ -36,6 +40,7 @@ from pipeline.train.fit import compile_model
 from pipeline.workspace import dvc, prepare_workspace
 
 PROJECT = Path(__file__).resolve().parent.parent
+ARTICLE_CORPUS_CHARS = 2_600_000  # the article's South Park corpus, 2.6 MB
 
 
 def sample_windows(root: Path) -> Path:
@@ -122,8 +127,13 @@ def main() -> None:
             rate = throughput(workspace / "data/windows", chars, settings, args.batches)
             gflops = train_flops_per_char(settings, len(chars)) * rate / 1e9
             ceiling = recurrent_ceiling_gflops(settings.batch_size, units)
+            epoch_min = ARTICLE_CORPUS_CHARS * settings.section_length / step / rate / 60  # objective `all`
+            params = build_model(len(chars), hidden_units=units, layers=settings.layers,
+                                 embedding=settings.embedding).count_params()
             results[units] = {"chars_per_s": round(rate), "gflops": round(gflops, 1), "share": round(gflops / peak, 3),
-                              "ceiling_share": round(ceiling / peak, 3)}
+                              "ceiling_share": round(ceiling / peak, 3), "params": params,
+                              "epoch_min_2_6mb": round(epoch_min, 1),
+                              "run_h_2_6mb": round(epoch_min * settings.epochs / 60, 2)}
             if args.jit:
                 xla = throughput(workspace / "data/windows", chars, replace(settings, jit_compile=True), args.batches)
                 results[units].update(jit_chars_per_s=round(xla), jit_ratio=round(xla / rate, 3))
@@ -133,6 +143,8 @@ def main() -> None:
                   f"{settings.batch_size}, embedding {settings.embedding}): {rate:,.0f} predicted chars/s, "
                   f"{gflops:.1f} GFLOP/s = {gflops / peak:.0%} of the peak; its recurrent matmuls alone: "
                   f"{ceiling:.1f} GFLOP/s = {ceiling / peak:.0%}", flush=True)
+            print(f"  {params:,} parameters ({len(chars)} symbols); one epoch of a 2.6 MB corpus: {epoch_min:.1f} min, "
+                  f"params.yaml's {settings.epochs} epochs: {epoch_min * settings.epochs / 60:.2f} h", flush=True)
     line = {"matmul_peak_gflops": round(peak, 1)}
     for units, result in results.items():
         line.update({f"{key}_{units}": value for key, value in result.items()})

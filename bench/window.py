@@ -1,12 +1,16 @@
 """Benchmark: the window stage and reader against the article's one-hot arrays and a naive writer.
 
-In:  nothing (a 2.6 MB corpus is generated in a temporary directory, 95 symbols).
+In:  nothing (a 2.6 MB corpus is generated in a temporary directory, 96 symbols: newline and the 95
+     printable ASCII characters).
 Out: human-readable lines, then one JSON line with `step1_seconds`, `speedup_vs_per_window_writer`,
      `peak_rss_mb_step1`, `peak_rss_mb_step10`, `reader_over_model_rate` and more.
 
 Each configuration of our stage runs in a fresh child process so its peak RSS is its own
 (`ru_maxrss`); the baselines run in this process on a slice and are extrapolated linearly
-(labelled as such). Run: `.venv/bin/python bench/window.py [--chars 2600000]`.
+(labelled as such). The model's rate is the train stage's own model (1024 cells, params.yaml's recipe)
+timed over as many batches as `bench/train.py` times, and printed both in batches/s and in predicted
+characters per second, the unit of bench/train.py's table, so the two can be read side by side.
+Run: `.venv/bin/python bench/window.py [--chars 2600000]` on an otherwise idle machine.
 """
 import argparse
 import json
@@ -23,6 +27,8 @@ from train import PROJECT, throughput  # bench/ is this script's own folder, fir
 
 CORPUS_CHARS = 2_600_000
 SECTION_LENGTH = 50
+BATCH_SIZE = 128
+MODEL_BATCHES = 20  # bench/train.py's default: fewer let the start of `fit` weigh on the rate
 
 
 def generate_corpus(directory: Path, n_chars: int) -> list[str]:
@@ -93,7 +99,7 @@ def per_window_writer(text_ids: np.ndarray, path: Path, n_windows: int, step: in
 def reader_batches_per_second(windows_dir: Path, chars: list[str], seconds: float = 5.0) -> float:
     from pipeline.train.data import window_dataset
 
-    dataset = window_dataset(windows_dir, "train", section_length=SECTION_LENGTH, chars=chars, batch_size=128,
+    dataset = window_dataset(windows_dir, "train", section_length=SECTION_LENGTH, chars=chars, batch_size=BATCH_SIZE,
                              shuffle_buffer=10_000, seed=0, repeat=True)
     iterator = iter(dataset)
     for _ in range(50):  # warm-up: fill the shuffle buffer and the prefetch queue
@@ -108,6 +114,9 @@ def reader_batches_per_second(windows_dir: Path, chars: list[str], seconds: floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chars", type=int, default=CORPUS_CHARS, help="corpus size (default: 2.6 MB)")
+    parser.add_argument("--units", type=int, default=1024, help="LSTM cells of the model the reader feeds (default: 1024)")
+    parser.add_argument("--model-batches", type=int, default=MODEL_BATCHES,
+                        help=f"timed training batches of that model (default: {MODEL_BATCHES}, as bench/train.py)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -122,13 +131,13 @@ def main() -> None:
         text = (tmp / "corpus" / "train.txt").read_text(encoding="utf-8")
         text_ids = np.array([index[c] for c in text], dtype=np.int64)
         step1_windows = ours[1]["windows"]
-        sample = 20_000
+        sample = min(20_000, step1_windows)
         article = article_one_hot(text_ids, len(chars), sample, 1)
         article_seconds = article["seconds"] * step1_windows / sample
         article_gb = article["bytes"] * step1_windows / sample / 1e9
         print(f"article one-hot (float64), {sample:,} windows measured, extrapolated to step 1: "
               f"{article_seconds:.1f} s and {article_gb:.1f} GB of RAM")
-        naive_sample = 50_000
+        naive_sample = min(50_000, step1_windows)
         naive = per_window_writer(text_ids, tmp / "naive.tfrecord", naive_sample, 1)
         naive_seconds = naive * step1_windows / naive_sample
         naive_bytes = (tmp / "naive.tfrecord").stat().st_size * step1_windows / naive_sample
@@ -136,11 +145,13 @@ def main() -> None:
               f"{naive_bytes / 1e6:.0f} MB on disk")
 
         reader = reader_batches_per_second(tmp / "windows-1", chars)
-        settings = replace(load_settings(TrainSettings, PROJECT / "params.yaml"), hidden_units=1024,
-                           objective="all", batch_size=128, section_length=SECTION_LENGTH, shuffle_buffer=10_000)
-        model = throughput(tmp / "windows-1", chars, settings, batches=4) / (128 * SECTION_LENGTH)
-        print(f"reader: {reader:,.0f} batches/s of 128; 1024-cell LSTM trains {model:.2f} batches/s "
-              f"-> reader is {reader / model:,.0f}x faster than the model consumes")
+        settings = replace(load_settings(TrainSettings, PROJECT / "params.yaml"), hidden_units=args.units,
+                           objective="all", batch_size=BATCH_SIZE, section_length=SECTION_LENGTH, shuffle_buffer=10_000)
+        model_chars = throughput(tmp / "windows-1", chars, settings, batches=args.model_batches)
+        model = model_chars / (BATCH_SIZE * SECTION_LENGTH)  # objective `all`: every position is predicted
+        print(f"reader: {reader:,.0f} batches/s of {BATCH_SIZE}; the {args.units}-cell LSTM trains {model:.2f} "
+              f"batches/s ({model_chars:,.0f} predicted chars/s, {len(chars)} symbols) -> the reader is "
+              f"{reader / model:,.0f}x faster than the model consumes")
 
     print(json.dumps({
         "corpus_chars": args.chars,
@@ -151,7 +162,8 @@ def main() -> None:
         "article_onehot_gb_step1_extrapolated": round(article_gb, 1),
         "per_window_writer_seconds_step1_extrapolated": round(naive_seconds, 1),
         "speedup_vs_per_window_writer": round(naive_seconds / ours[1]["seconds"], 1),
-        "reader_batches_per_s": round(reader), "model_batches_per_s": round(model, 3),
+        "reader_batches_per_s": round(reader), "model_units": args.units, "model_chars_per_s": round(model_chars),
+        "model_batches_per_s": round(model, 3), "symbols": len(chars),
         "reader_over_model_rate": round(reader / model),
     }))
 

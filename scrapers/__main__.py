@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from common.arguments import number
+from common.arguments import DAY, number
 from common.params import params_file_here
 from common.settings import ScrapeSettings, load_settings
 from scrapers.crawlers import CRAWLERS, check_plan
@@ -74,7 +74,7 @@ def build_parser(settings: ScrapeSettings, source: Path) -> argparse.ArgumentPar
                         help="pages, manifest and episode list go to DIR/SITE/ (default: %(default)s)")
     parser.add_argument("--limit", metavar="N", type=number(int), default=settings.limit,
                         help="at most N episodes; 0 means all of them (default: %(default)s)")
-    parser.add_argument("--delay", metavar="SECONDS", type=number(float), default=settings.delay,
+    parser.add_argument("--delay", metavar="SECONDS", type=number(float, maximum=DAY), default=settings.delay,
                         help="seconds between two requests to the same host, plus up to 50%% jitter "
                              "(default: %(default)s)")
     parser.add_argument("--params", metavar="FILE", type=Path, default=source,

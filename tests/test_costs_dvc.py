@@ -9,18 +9,14 @@ import sys
 
 import pytest
 
-from pipeline.workspace import commit_all, dvc, dvc_env, prepare_workspace
-from tests.test_dvc_deps import TINY
+from pipeline.workspace import dvc, dvc_env
 
 KEPT = ["data/corpus/val.txt", "data/windows/meta.json", "metrics/windows.json"]
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, project_root):
-    dest = prepare_workspace(project_root, tmp_path_factory.mktemp("costs") / "ws", TINY)
-    dvc(["repro", "window"], dest, capture=True)
-    commit_all(dest, "windows")
-    return dest
+def workspace(tmp_path_factory, tiny_workspace):
+    return tiny_workspace(tmp_path_factory.mktemp("costs") / "ws", until="window")
 
 
 @pytest.fixture

@@ -33,7 +33,8 @@ from common.settings import TrainSettings, WindowSettings, load_settings
 from common.vocab import encode, load_vocab
 from pipeline.train.data import batches_per_epoch
 from pipeline.train.evaluate import block_nats
-from pipeline.train.fit import StreamEvaluator, train
+from pipeline.train.evaluate import StreamEvaluator
+from pipeline.train.fit import train
 from pipeline.window.write import make_windows
 from pipeline.workspace import dvc, prepare_workspace
 

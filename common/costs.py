@@ -145,3 +145,13 @@ def memory_refusal(parts: dict[str, int], memory: int, what: str = "the train st
                        sorted(parts.items(), key=lambda item: -item[1]))
     return (f"{what} would need about {gigabytes(need)} of memory, and this machine has {gigabytes(memory)}. "
             f"By part, largest first: {listed}. Lower the keys of the largest parts.")
+
+
+def train_refusal(settings, windows: int, vocab_size: int) -> str | None:
+    """`memory_refusal` for the train stage's settings (a `TrainSettings`) on the real data: `windows`
+    training windows (the shuffle buffer holds at most those) and `vocab_size` symbols."""
+    parts = training_parts(batch_size=settings.batch_size, section_length=settings.section_length,
+                           hidden_units=settings.hidden_units, layers=settings.layers, embedding=settings.embedding,
+                           vocab_size=vocab_size, objective=settings.objective,
+                           shuffle_windows=min(settings.shuffle_buffer, windows))
+    return memory_refusal(parts, machine_memory_bytes())

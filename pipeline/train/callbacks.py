@@ -60,7 +60,7 @@ class StopRequest:
 class EpochLogger(keras.callbacks.Callback):
     """Logs every epoch's metrics to DVCLive (val_x as eval/x, the rest as train/x), with those of
     `evaluate(model)` (a dict, logged under eval/), then steps. An epoch in which `guard` saw a
-    non-finite loss is not logged."""
+    non-finite loss, or judged the validation loss diverged, is not logged."""
 
     def __init__(self, live, chars_per_epoch: int, evaluate=None, guard: NaNGuard | None = None):
         super().__init__()
@@ -80,6 +80,10 @@ class EpochLogger(keras.callbacks.Callback):
         logs = dict(logs or {})
         if self.evaluate is not None:
             logs.update({f"val_{name}": value for name, value in self.evaluate(self.model).items()})
+        if self.guard is not None and "val_loss" in logs:
+            self.guard.validated(epoch, float(logs["val_loss"]), last=epoch + 1 == self.params.get("epochs"))
+            if self.guard.where is not None:  # a diverged epoch is not logged, sampled or checkpointed
+                return
         logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         logs["chars_per_s"] = self.chars_per_epoch / seconds
         for name, value in logs.items():
@@ -89,11 +93,20 @@ class EpochLogger(keras.callbacks.Callback):
 
 
 class NaNGuard(keras.callbacks.Callback):
-    """Stops training at the first batch whose loss is not finite, remembering where."""
+    """Stops training at the first batch whose loss is not finite, or at the end of an epoch whose
+    validation loss (the training objective's, on the validation windows) diverged (`validated`),
+    remembering where (`where`) and what (`what`). Diverged: not finite, more than DIVERGED times the
+    best so far, or, after the last epoch, above the uniform guess (ln of the vocabulary size): a
+    model worse than no model is not a result. (Not `eval/nats_per_char`: a model trained on the
+    `last` objective reads a long text with its state carried well beyond its windows, and may score
+    badly there while it learned its task.)"""
 
-    def __init__(self):
+    DIVERGED = 10.0
+
+    def __init__(self, uniform_nats: float | None = None, best_nats: float | None = None):
         super().__init__()
-        self.epoch, self.where = 0, None
+        self.epoch, self.where, self.what = 0, None, None
+        self.uniform, self.best = uniform_nats, best_nats
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
@@ -101,8 +114,25 @@ class NaNGuard(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
-            self.where = f"epoch {self.epoch + 1}, batch {batch + 1}"
-            self.model.stop_training = True
+            self.stop(f"epoch {self.epoch + 1}, batch {batch + 1}", "the training loss became NaN or infinite")
+
+    def validated(self, epoch: int, nats: float, last: bool) -> None:
+        """Judge the validation loss (nats) of epoch `epoch` (0-based); `last`: the run's last epoch."""
+        if not math.isfinite(nats):
+            self.stop(f"epoch {epoch + 1}", "the validation loss became NaN or infinite")
+        elif self.best is not None and nats > self.DIVERGED * self.best:
+            self.stop(f"epoch {epoch + 1}", f"the validation loss diverged: {nats:.4g} nats, more than "
+                                            f"{self.DIVERGED:g} times its best so far ({self.best:.4f})")
+        elif last and self.uniform is not None and nats > self.uniform:
+            self.stop(f"epoch {epoch + 1}", f"the run ended with a validation loss of {nats:.4g} nats, above "
+                                            f"the uniform guess (ln of the {math.exp(self.uniform):.0f} symbols = "
+                                            f"{self.uniform:.4f})")
+        else:
+            self.best = nats if self.best is None else min(self.best, nats)
+
+    def stop(self, where: str, what: str) -> None:
+        self.where, self.what = where, what
+        self.model.stop_training = True
 
 
 class Checkpointer(keras.callbacks.Callback):

@@ -6,7 +6,9 @@ Out: `stream_nats(stepper, ids)`: mean cross-entropy in nats of every character 
      literature measure it (bits per character = nats / ln 2); `scored_ids(ids)`, the characters
      it scores, for baselines scored on exactly the same ones; `block_nats(stepper, ids, block)`,
      nanoGPT's measure (every position of consecutive `block`-character blocks, each read from a
-     fresh state), for comparing with it.
+     fresh state), for comparing with it. For the train stage: `corpus_ids(corpus_dir, chars)`, the
+     splits as ids; `StreamEvaluator(val_ids)(model)`, the `eval/` figures of one epoch;
+     `baselines(ids, chars)`, the n-gram baselines scored on exactly the characters it scores.
 
 The text is cut into `streams` contiguous parts read side by side as one batch, in chunks of
 `chunk` characters, so a long text costs a few large steps; each part starts from a zero state, so
@@ -14,10 +16,15 @@ The text is cut into `streams` contiguous parts read side by side as one batch, 
 """
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
 import numpy as np
 import tensorflow as tf
 
 from common.model import Stepper
+from common.vocab import encode
+from pipeline.train.baselines import baseline_report
 
 STREAMS = 16
 CHUNK = 1000
@@ -72,3 +79,31 @@ def block_nats(stepper: Stepper, ids: np.ndarray, *, block: int = 64, batch: int
         logits, _ = stepper.feed_all(chunk, stepper.zero_state(len(chunk)))
         total += float(_summed_nats(outputs[begin:begin + batch], logits, np.ones(chunk.shape, np.float32)))
     return total / outputs.size
+
+
+def corpus_ids(corpus_dir: Path, chars: list[str]) -> dict:
+    return {split: encode((Path(corpus_dir) / f"{split}.txt").read_text(encoding="utf-8"), chars, split)
+            for split in ("train", "val")}
+
+
+def baselines(ids: dict, chars: list[str]) -> dict:
+    """Unigram and n-gram nats/char fitted on train.txt and scored on exactly the characters of val.txt
+    that `eval/nats_per_char` scores."""
+    return baseline_report(ids["train"], ids["val"], len(chars), scored_from=len(ids["val"]) - len(scored_ids(ids["val"])))
+
+
+class StreamEvaluator:
+    """`eval/nats_per_char`, `eval/bpc` and `eval/perplexity` of a model on the validation ids, reading
+    them in order with its state carried; {} without validation text."""
+
+    def __init__(self, val_ids):
+        self.val_ids, self.stepper = val_ids, None
+
+    def __call__(self, model) -> dict:
+        if len(self.val_ids) < 2:
+            return {}
+        if self.stepper is None:
+            self.stepper = Stepper(model)
+        self.stepper.refresh()
+        nats = stream_nats(self.stepper, self.val_ids)
+        return {"nats_per_char": nats, "bpc": nats / math.log(2), "perplexity": math.exp(min(nats, 700.0))}

@@ -31,19 +31,20 @@ import keras
 import tensorflow as tf
 from dvclive import Live
 
+from common.costs import train_refusal
 from common.generate import pick_prompt
-from common.model import Stepper, build_model, last_accuracy, last_loss, precision
+from common.model import build_model, last_accuracy, last_loss, precision
+from common.params import ParamsError
 from common.settings import TrainSettings
-from common.vocab import encode, load_vocab
+from common.vocab import load_vocab
 from common.windows import WindowError, read_meta
 from pipeline.train import checkpoint, history
-from pipeline.train.baselines import baseline_report
 from pipeline.train.callbacks import (Checkpointer, EpochLogger, Interrupted, NaNGuard, NonFiniteLoss, SampleWriter,
                                       StopRequest)
 from pipeline.train.data import batches_per_epoch, training_batches, window_dataset
 from pipeline.train.distribute import (chief_ints, is_chief, make_strategy, shard_by_data, share_state,
                                        weights_digest, worker_dirs, workers)
-from pipeline.train.evaluate import scored_ids, stream_nats
+from pipeline.train.evaluate import StreamEvaluator, baselines, corpus_ids
 from pipeline.train.fingerprint import fingerprint
 from pipeline.train.guard import exclusive
 from pipeline.train.lastgood import LastGood
@@ -96,34 +97,6 @@ def compile_model(settings: TrainSettings, vocab_size: int, resume: checkpoint.R
     return model
 
 
-def corpus_ids(corpus_dir: Path, chars: list[str]) -> dict:
-    return {split: encode((corpus_dir / f"{split}.txt").read_text(encoding="utf-8"), chars, split)
-            for split in ("train", "val")}
-
-
-def baselines(ids: dict, chars: list[str]) -> dict:
-    """Unigram and n-gram nats/char fitted on train.txt and scored on exactly the characters of val.txt
-    that `eval/nats_per_char` scores."""
-    return baseline_report(ids["train"], ids["val"], len(chars), scored_from=len(ids["val"]) - len(scored_ids(ids["val"])))
-
-
-class StreamEvaluator:
-    """`eval/nats_per_char`, `eval/bpc` and `eval/perplexity` of a model on the validation ids, reading
-    them in order with its state carried; {} without validation text."""
-
-    def __init__(self, val_ids):
-        self.val_ids, self.stepper = val_ids, None
-
-    def __call__(self, model: keras.Model) -> dict:
-        if len(self.val_ids) < 2:
-            return {}
-        if self.stepper is None:
-            self.stepper = Stepper(model)
-        self.stepper.refresh()
-        nats = stream_nats(self.stepper, self.val_ids)
-        return {"nats_per_char": nats, "bpc": nats / math.log(2), "perplexity": math.exp(min(nats, 700.0))}
-
-
 def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, checkpoints: Path,
           settings: TrainSettings, *, verbose: int = 2, callbacks: tuple = (), stop: StopRequest | None = None) -> dict:
     """Train (or resume) a model with `settings` (params `train.*`); return the final summary.
@@ -146,6 +119,9 @@ def _train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path,
     if meta["splits"]["train"]["windows"] == 0:
         raise WindowError(f"{windows_dir}: no training windows; the corpus is shorter than "
                           f"section_length + 1 = {settings.section_length + 1} characters.")
+    refusal = train_refusal(settings, meta["splits"]["train"]["windows"], len(chars))
+    if refusal:  # before anything is touched: a setting that cannot fit would grow until the kernel kills it
+        raise ParamsError(f"{refusal} Nothing was changed in {checkpoints}/ or {live_dir}/.")
     current = fingerprint(settings, meta)
     last_good = LastGood(checkpoints, live_dir)
     last_good.snapshot(current)  # before anything below clears or overwrites a file of the last good run
@@ -191,7 +167,7 @@ def _fit(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, c
         shutil.rmtree(live_dir / "samples", ignore_errors=True)
     elif resume.live:  # the curves are the checkpoint's, whatever a killed run left in live_dir
         history.put_back(checkpoints / resume.live, live_dir)
-    guard = NaNGuard()
+    guard = NaNGuard(uniform_nats=math.log(len(chars)), best_nats=history.best(live_dir, "eval/loss"))
     saver = Checkpointer(checkpoints, live_dir, current, guard, stop or StopRequest(), batches, resume)
     predicted = windows["train"] * (settings.section_length if settings.objective == "all" else 1)
     prompt = pick_prompt("", corpus_dir / "val.txt", settings.section_length, settings.seed)
@@ -204,8 +180,8 @@ def _fit(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, c
         fit_epochs(model, windows_dir, settings, resume, batches, common,
                    dict(validation_data=val_data, callbacks=callbacks, verbose=fit_args["verbose"]), guard)
         if guard.where is not None:
-            raise NonFiniteLoss(f"the training loss became NaN or infinite at {guard.where}. Lower "
-                                "train.learning_rate or set train.clipnorm, then rerun.")
+            raise NonFiniteLoss(f"{guard.what} at {guard.where}. Lower train.learning_rate or set "
+                                "train.clipnorm, then rerun.")
         scored = baselines(ids, chars)  # NaN without validation text: leave those out of the JSON
         live.summary["baselines"] = {k: v for k, v in scored.items() if isinstance(v, (int, float)) and v == v}
         live.summary["params"] = model.count_params()

@@ -6,7 +6,7 @@ Out: `keep(live_dir, checkpoints)`: a copy of those files in `checkpoints/live-<
      by its content, and its `(name, sha256)`; `tree_sha256(path)`; `put_back(source, live_dir)`: the
      live directory's files made exactly those of `source` (absent ones removed); `replace(source,
      target)`: one file or folder made a copy of another, or absent, through a temporary name;
-     `remove(path)`: a file or folder gone.
+     `remove(path)`: a file or folder gone; `best(live_dir, metric)`: the lowest value logged so far.
 
 Why: DVCLive begins a fresh run by deleting its files, and `metrics.json` and `plots/` live in git,
 not in DVC's cache. A run killed after that (kill -9, the machine going down) would leave the good
@@ -79,3 +79,12 @@ def put_back(source: Path, live_dir: Path) -> None:
     """Make DVCLive's files in `live_dir` exactly those kept in `source`."""
     for name in LIVE_FILES:
         replace(Path(source) / name, Path(live_dir) / name)
+
+
+def best(live_dir: Path, metric: str) -> float | None:
+    """The lowest value of `metric` (e.g. "eval/nats_per_char") in DVCLive's curve, None if none yet."""
+    tsv = Path(live_dir) / "plots" / "metrics" / f"{metric}.tsv"
+    if not tsv.is_file():
+        return None
+    values = [float(row.split("\t")[-1]) for row in tsv.read_text(encoding="utf-8").splitlines()[1:] if row]
+    return min(values, default=None)

@@ -145,7 +145,7 @@ def test_sigkill_after_checkpoints_of_other_params_then_going_back_keeps_everyth
 def test_sigkill_while_the_good_run_is_copied_or_put_back_then_going_back_keeps_everything(workspace, module,
                                                                                           attr, nth):
     workspace, good = workspace
-    set_train(workspace, learning_rate=1e38)  # NaN in its second batch: the good run is put back
+    set_train(workspace, learning_rate=1e9)  # NaN in its second batch: the good run is put back
     killed_stage(workspace, module, attr, nth)
     go_back_and_check(workspace, good)
 

@@ -172,11 +172,10 @@ def test_generate_takes_its_defaults_from_the_sample_params(trained, tmp_path, p
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))   # the working directory's params.yaml
     command = [sys.executable, "-m", "pipeline.cli", "generate"]
     env = {**os.environ, "PYTHONPATH": str(project_root)}
-    shown = subprocess.run([*command, "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    shown = run([*command, "--help"], cwd=tmp_path, env=env)
     assert "sample.length of params.yaml: 37" in " ".join(shown.stdout.split()), shown.stdout
     assert "sample.seed of params.yaml: 9" in " ".join(shown.stdout.split())
-    done = subprocess.run([*command, "--model", str(root / "models"), "--prime", "MILO\\n"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300, env=env)
+    done = run([*command, "--model", str(root / "models"), "--prime", "MILO\\n"], cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     stepper, chars = load_generator(root / "models")
     assert done.stdout == "MILO\n" + generate(stepper, chars, "MILO\n", length=37, temperature=0.5, seed=9)[0] + "\n"

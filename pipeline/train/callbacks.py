@@ -106,7 +106,8 @@ class NaNGuard(keras.callbacks.Callback):
     def __init__(self, uniform_nats: float | None = None, best_nats: float | None = None):
         super().__init__()
         self.epoch, self.where, self.what = 0, None, None
-        self.uniform, self.best = uniform_nats, best_nats
+        # before any epoch, the best is where an untrained model starts: about the uniform guess
+        self.uniform, self.best = uniform_nats, best_nats if best_nats is not None else uniform_nats
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
@@ -120,13 +121,13 @@ class NaNGuard(keras.callbacks.Callback):
         """Judge the validation loss (nats) of epoch `epoch` (0-based); `last`: the run's last epoch."""
         if not math.isfinite(nats):
             self.stop(f"epoch {epoch + 1}", "the validation loss became NaN or infinite")
-        elif self.best is not None and nats > self.DIVERGED * self.best:
-            self.stop(f"epoch {epoch + 1}", f"the validation loss diverged: {nats:.4g} nats, more than "
-                                            f"{self.DIVERGED:g} times its best so far ({self.best:.4f})")
         elif last and self.uniform is not None and nats > self.uniform:
             self.stop(f"epoch {epoch + 1}", f"the run ended with a validation loss of {nats:.4g} nats, above "
                                             f"the uniform guess (ln of the {math.exp(self.uniform):.0f} symbols = "
                                             f"{self.uniform:.4f})")
+        elif self.best is not None and nats > self.DIVERGED * self.best:
+            self.stop(f"epoch {epoch + 1}", f"the validation loss diverged: {nats:.4g} nats, more than "
+                                            f"{self.DIVERGED:g} times its best so far ({self.best:.4f})")
         else:
             self.best = nats if self.best is None else min(self.best, nats)
 

@@ -167,7 +167,8 @@ def _fit(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, c
         shutil.rmtree(live_dir / "samples", ignore_errors=True)
     elif resume.live:  # the curves are the checkpoint's, whatever a killed run left in live_dir
         history.put_back(checkpoints / resume.live, live_dir)
-    guard = NaNGuard(uniform_nats=math.log(len(chars)), best_nats=history.best(live_dir, "eval/loss"))
+    guard = NaNGuard(uniform_nats=math.log(len(chars)),
+                     best_nats=None if resume.fresh else history.best(live_dir, "eval/loss"))
     saver = Checkpointer(checkpoints, live_dir, current, guard, stop or StopRequest(), batches, resume)
     predicted = windows["train"] * (settings.section_length if settings.objective == "all" else 1)
     prompt = pick_prompt("", corpus_dir / "val.txt", settings.section_length, settings.seed)

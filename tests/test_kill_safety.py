@@ -11,7 +11,6 @@ and leave nothing for DVC to redo.
 """
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,8 +19,10 @@ import textwrap
 import pytest
 import yaml
 
-from pipeline.workspace import commit_all, dvc, dvc_env, prepare_workspace, run
-from test_train_faults import SMALL, trainer_under, wait_for
+from pipeline.workspace import dvc, dvc_env, run
+from processes import DEADLINE, started, wait_for
+from processes import run as run_process
+from test_train_faults import trainer_under
 
 STAGE_ARGS = ["data/windows", "data/corpus", "models", "checkpoints", "dvclive"]
 GUARDED = ("models", "dvclive", "checkpoints")
@@ -38,22 +39,11 @@ def good_files(workspace) -> dict:
     return files
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory, project_root):
-    """A workspace whose small pipeline ran to the end and was committed, and its good files."""
-    dest = prepare_workspace(project_root, tmp_path_factory.mktemp("kill") / "ws", SMALL)
-    dvc(["repro"], dest, capture=True)
-    commit_all(dest, "the good run")
-    return dest, good_files(dest)
-
-
 @pytest.fixture
-def workspace(pristine, tmp_path):
-    """A copy of the good workspace, for one test to abuse."""
-    source, good = pristine
-    dest = tmp_path / "ws"
-    shutil.copytree(source, dest, symlinks=True)
-    return dest, good
+def workspace(tiny_workspace, tmp_path):
+    """A copy of the small pipeline's workspace after a good run (committed), and its good files."""
+    dest = tiny_workspace(tmp_path / "ws")
+    return dest, good_files(dest)
 
 
 def set_train(workspace, **train):
@@ -77,19 +67,13 @@ def test_sigkill_in_the_first_epoch_of_other_params_then_going_back_keeps_everyt
     DVCLive deleted the curves), params back, `dvc repro`."""
     workspace, good = workspace
     set_train(workspace, hidden_units=48, batch_size=2)  # many small batches: a long first epoch
-    log = open(workspace.parent / "repro.log", "w")
-    repro = subprocess.Popen([sys.executable, "-m", "dvc", "repro"], cwd=workspace, env=dvc_env(), stdout=log,
-                             stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        trainer = wait_for(lambda: trainer_under(repro.pid), 300, "the trainer to start")
-        wait_for(lambda: not (workspace / "dvclive/metrics.json").exists(), 300, "DVCLive to clear the curves")
+    with open(workspace.parent / "repro.log", "w") as log, \
+            started([sys.executable, "-m", "dvc", "repro"], cwd=workspace, env=dvc_env(), stdout=log,
+                    stderr=subprocess.STDOUT) as repro:
+        trainer = wait_for(lambda: trainer_under(repro.pid), "the trainer to start")
+        wait_for(lambda: not (workspace / "dvclive/metrics.json").exists(), "DVCLive to clear the curves")
         os.kill(trainer, signal.SIGKILL)
-        assert repro.wait(timeout=300) != 0
-    finally:
-        if repro.poll() is None:  # the test failed before dvc ended: end it and its stage
-            os.killpg(repro.pid, signal.SIGKILL)
-        repro.wait()
-        log.close()
+        assert repro.wait(timeout=DEADLINE) != 0
     assert good_files(workspace)["checkpoints/state.json"] == good["checkpoints/state.json"], \
         "the kill came after the new run's first checkpoint: not the case this test is for"
     go_back_and_check(workspace, good)
@@ -121,17 +105,15 @@ KILL_SCRIPT = textwrap.dedent("""
 def killed_stage(workspace, module, attr, nth=1, after=False):
     """The train stage run as DVC runs it, SIGKILLed at that call; it must have died of it."""
     script = KILL_SCRIPT.format(module=module, attr=attr, nth=nth, after=after, args=STAGE_ARGS)
-    result = subprocess.run([sys.executable, "-c", script], cwd=workspace, env=dvc_env(), capture_output=True,
-                            text=True, timeout=600)
+    result = run_process([sys.executable, "-c", script], cwd=workspace, env=dvc_env())
     assert result.returncode == -signal.SIGKILL, result.stderr[-3000:]
 
 
-@pytest.mark.parametrize("attempts", [1, 2])
-def test_sigkill_after_checkpoints_of_other_params_then_going_back_keeps_everything(workspace, attempts):
-    """One abandoned run that saved a checkpoint (the good one is no longer in place), or two in a
-    row (the second must not take the first's checkpoint for the last good run)."""
+def test_sigkill_after_checkpoints_of_other_params_then_going_back_keeps_everything(workspace):
+    """An abandoned run that saved a checkpoint (the good one is no longer in place), then a second
+    one (which must not take the first's checkpoint for the last good run)."""
     workspace, good = workspace
-    for units in (16, 24)[:attempts]:
+    for units in (16, 24):
         set_train(workspace, hidden_units=units)
         killed_stage(workspace, "pipeline.train.checkpoint", "save", after=True)
     go_back_and_check(workspace, good)

@@ -4,11 +4,11 @@ In:  the checkpoint directory, and the `StopRequest` that SIGINT/SIGTERM set.
 Out: `exclusive(directory)`: a context holding an exclusive `fcntl.flock` on `<directory>/.lock`
      (which then holds the trainer's PID); a second trainer gets `Locked`, naming the PID that holds
      it. The kernel releases the lock when its process dies, however it dies, so a stale lock file
-     never blocks a rerun. `watch_parent(stop)`: a daemon thread that requests a stop, as SIGTERM
-     does (finish the batch, save a checkpoint of exactly that point, exit), when the process that
-     started the trainer (the first ancestor that is not a shell, `lineage()`) is gone: `kill` of
-     `dvc repro` does not reach its child, which would otherwise train on while the next
-     `dvc repro` starts another on the same files.
+     never blocks a rerun. `watch_parent(stop)`: for a trainer DVC started (DVC_STAGE set), a daemon
+     thread that requests a stop, as SIGTERM does (finish the batch, save a checkpoint of exactly that
+     point, exit), when the process that started the trainer (the first ancestor that is not a
+     shell, `lineage()`) is gone: `kill` of `dvc repro` does not reach its child, which would
+     otherwise train on while the next `dvc repro` starts another on the same files.
 `.dvcignore` lists the lock file, so it is never part of the cached `checkpoints/` output.
 """
 from __future__ import annotations
@@ -81,9 +81,13 @@ def _intact(chain: list[int]) -> bool:
         return False
 
 
-def watch_parent(stop, interval: float = 0.2) -> threading.Thread:
+def watch_parent(stop, interval: float = 0.2) -> threading.Thread | None:
     """Request `stop` once the process that started us (e.g. `dvc repro`, through any shells) is gone;
-    the thread dies with us."""
+    the thread dies with us. Only when DVC started us (it sets DVC_STAGE for every stage's command):
+    a trainer started by hand, e.g. `nohup python -m pipeline.train ... &` over ssh, must outlive the
+    shell and the login session that started it (SIGHUP and Ctrl-C still reach it as signals)."""
+    if not os.environ.get("DVC_STAGE"):
+        return None
     chain = lineage()
 
     def watch():

@@ -111,3 +111,26 @@ def test_two_workers_train_one_model_and_resume_from_the_chiefs_checkpoint(tmp_p
     assert json.loads((straight[0] / "checkpoints/state.json").read_text())["iterations"] == state["iterations"]
     for name in ("plots/metrics/eval/nats_per_char.tsv", "plots/metrics/train/loss.tsv", "samples/epoch-003.md"):
         assert (chief / "dvclive" / name).read_text() == (straight[0] / "dvclive" / name).read_text(), name
+
+
+def test_the_keras_internals_the_fix_replaces_are_checked_and_a_changed_keras_is_named():
+    """The fence: on this Keras every private symbol is there with its parameters; one missing, or
+    with other parameters (a stand-in trainer module, as a Keras upgrade would bring), is named."""
+    import types
+
+    from keras.src import tree
+    from keras.src.backend.tensorflow import trainer
+
+    from pipeline.train.distribute import TESTED_KERAS, keras_internals_problem
+    assert keras_internals_problem() is None and keras.__version__.startswith("3.15")
+    assert "3.15" in TESTED_KERAS
+    changed = types.SimpleNamespace(**{name: getattr(trainer, name) for name in ("reduce_per_replica",
+                                                                                 "_collective_all_reduce_multi_worker")})
+    assert "TensorFlowTrainer._maybe_symbolic_build is missing" in keras_internals_problem(changed, tree)
+
+    class Trainer(trainer.TensorFlowTrainer):
+        def _maybe_symbolic_build(self, batches=None):
+            pass
+
+    changed.TensorFlowTrainer = Trainer
+    assert "_maybe_symbolic_build takes ('self', 'batches')" in keras_internals_problem(changed, tree)

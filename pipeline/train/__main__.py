@@ -19,6 +19,7 @@ from common.vocab import VocabError
 from common.windows import WindowError
 from pipeline.train.callbacks import Interrupted, NonFiniteLoss, StopRequest
 from pipeline.train.checkpoint import CheckpointError
+from pipeline.train.distribute import UnsupportedKeras
 from pipeline.train.fit import train
 from pipeline.train.guard import Locked, watch_parent
 
@@ -40,7 +41,7 @@ def main(argv=None) -> None:
     try:
         summary = train(args.windows_dir, args.corpus_dir, args.model_dir, args.live_dir, args.checkpoints_dir,
                         load_settings(TrainSettings), stop=stop)
-    except (ParamsError, WindowError, VocabError, NonFiniteLoss, CheckpointError, Locked) as error:
+    except (ParamsError, WindowError, VocabError, NonFiniteLoss, CheckpointError, Locked, UnsupportedKeras) as error:
         sys.exit(f"train: {error}")
     except Interrupted as where:
         print(f"train: interrupted {where}; the checkpoint in {args.checkpoints_dir}/ holds exactly that point. "

@@ -14,11 +14,17 @@ Out: `make_strategy(name)`, created before any other TensorFlow work (MultiWorke
 
 Keras 3 does not support MultiWorkerMirroredStrategy in `fit` (keras-team/keras#20585: it reduces
 per-replica data batches and scalar metrics in ways that fail across workers); `_fix_keras_for_workers`
-replaces those two reductions, and only when a multi-worker strategy is made.
+replaces those two reductions, and only when a multi-worker strategy is made. They are private, so
+`keras_internals_problem()` checks at import that each exists with the parameters the fix uses, and a
+multi-worker run on a Keras where they changed stops at once naming the versions that work
+(`UnsupportedKeras`), instead of training wrongly. Why not a public API: a custom training loop with
+`strategy.run` would work across workers, but would replace `fit` and every callback this stage uses
+(checkpoints, DVCLive, samples, the guards) for one strategy only; two fenced replacements are less.
 """
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -28,14 +34,56 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import keras
 import tensorflow as tf
 
 from pipeline.train.checkpoint import random_state_variables
 
 
+TESTED_KERAS = "Keras 3.15 (tested with 3.15.1; pyproject.toml pins keras>=3.15,<3.16)"
+
+
+class UnsupportedKeras(RuntimeError):
+    """The Keras internals `_fix_keras_for_workers` replaces are not what it was written for."""
+
+
+def keras_internals_problem(trainer=None, tree=None) -> str | None:
+    """What is missing or changed among the private Keras symbols the multi-worker fix reads or
+    replaces (None: all there, with the parameters it calls them with). Checked at import."""
+    if trainer is None or tree is None:
+        try:
+            from keras.src import tree
+            from keras.src.backend.tensorflow import trainer
+        except ImportError as error:
+            return f"keras.src.tree or keras.src.backend.tensorflow.trainer cannot be imported ({error})"
+    expected = {"reduce_per_replica": ("values", "strategy", "reduction"),
+                "_collective_all_reduce_multi_worker": ("strategy",),
+                "TensorFlowTrainer._maybe_symbolic_build": ("self", "iterator", "data_batch"),
+                "TensorFlowTrainer._symbolic_build": ("self",)}
+    for name, parameters in expected.items():
+        function = trainer
+        for part in name.split("."):
+            function = getattr(function, part, None)
+        if not callable(function):
+            return f"keras.src.backend.tensorflow.trainer.{name} is missing"
+        found = tuple(inspect.signature(function).parameters)
+        if found[:len(parameters)] != parameters:
+            return f"keras.src.backend.tensorflow.trainer.{name} takes {found}, not {parameters}"
+    if not callable(getattr(tree, "map_structure", None)):
+        return "keras.src.tree.map_structure is missing"
+    return None
+
+
+KERAS_PROBLEM = keras_internals_problem()
+
+
 def make_strategy(name: str) -> tf.distribute.Strategy:
     """auto: all GPUs if there are several, else the default device; the others as named."""
     if name == "multi_worker":  # first: listing devices below would initialise TensorFlow
+        if KERAS_PROBLEM:
+            raise UnsupportedKeras(f"train.strategy multi_worker needs a fix of Keras internals that this Keras "
+                                   f"({keras.__version__}) does not have: {KERAS_PROBLEM}. It works with "
+                                   f"{TESTED_KERAS}: install that, or use another train.strategy.")
         if not os.environ.get("TF_CONFIG"):
             print("train: train.strategy is multi_worker but TF_CONFIG is not set: training as a single worker "
                   "(README: GPUs, mixed precision and several machines).", file=sys.stderr, flush=True)

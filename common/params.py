@@ -114,6 +114,7 @@ SCHEMA: dict[str, Key] = {
     "train.mixed_precision": Key((bool, str), _one_of(False, True, "float16", "bfloat16"),
                                  "a precision: false, float16 or bfloat16 (true means float16)"),
     "train.jit_compile": Key(bool),
+    "train.deterministic": Key(bool),
     "train.learning_rate": Key(NUMBER, _positive, "> 0"),
     "train.lr_schedule": Key(str, _one_of("constant", "cosine"), "constant or cosine"),
     "train.warmup_steps": Key(int, _non_negative, ">= 0"),

@@ -108,6 +108,7 @@ class TrainSettings:
     strategy: str = key("train.strategy")
     mixed_precision: bool | str = key("train.mixed_precision")  # false, true (= float16), float16, bfloat16
     jit_compile: bool = key("train.jit_compile")
+    deterministic: bool = key("train.deterministic")
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ TINY_SETTINGS = TrainSettings(
     section_length=12, objective="last", hidden_units=24, layers=1, embedding=0, dropout=0.0, optimizer="adam",
     learning_rate=0.01, lr_schedule="constant", warmup_steps=0, final_lr_fraction=0.1, clipnorm=5.0, batch_size=32, epochs=3, shuffle_buffer=1000, seed=7, sample_every=0,
     sample_temperatures=(0.2, 0.5, 1.0), sample_length=200, strategy="auto", mixed_precision=False,
-    jit_compile=False)
+    jit_compile=False, deterministic=False)
 
 
 def write_corpus(directory: Path, train_text: str, val_text: str) -> list:

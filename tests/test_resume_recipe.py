@@ -89,3 +89,17 @@ def test_a_float16_run_resumed_mid_epoch_ends_equal_to_its_straight_run(tmp_path
     result = run_stage(root)
     assert result.returncode == 0 and "in epoch 1, after batch 7" in result.stdout, result.stderr[-3000:]
     assert_identical(root, reference)
+
+
+def test_with_deterministic_kernels_a_resumed_run_ends_equal_to_its_straight_run(tmp_path):
+    """`train.deterministic: true` turns on TensorFlow's op determinism for the run: every op of the
+    stage must have a deterministic kernel (else TensorFlow raises), and resume stays exact. (Its
+    kernels are other ones: on a CPU too the last bits differ from a run without it, so the setting
+    is part of the run's fingerprint.)"""
+    reference = recipe_dir(tmp_path / "straight", deterministic=True, epochs=1)
+    result = run_stage(reference)
+    assert result.returncode == 0, result.stderr[-3000:]
+    root = recipe_dir(tmp_path / "run", deterministic=True, epochs=1)
+    assert run_stage(root, signalled_at(epoch=0, batch=6)).returncode == 130
+    assert run_stage(root).returncode == 0
+    assert_identical(root, reference)

@@ -104,6 +104,8 @@ def train(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, 
     ours (tests use them to inject faults). Holds `checkpoints/` alone (`guard.Locked` otherwise);
     a run that fails (non-finite loss, an exception) puts back the last good run (`lastgood.py`)."""
     strategy = make_strategy(settings.strategy)  # before any other TensorFlow work (multi_worker needs it)
+    if settings.deterministic:  # for the process: the stage runs one training
+        tf.config.experimental.enable_op_determinism()
     with worker_dirs(strategy, model_dir, live_dir, checkpoints) as (model_dir, live_dir, checkpoints), \
             exclusive(checkpoints), precision(settings.mixed_precision):
         return _train(windows_dir, corpus_dir, model_dir, live_dir, checkpoints, settings, verbose=verbose,

@@ -79,27 +79,19 @@ def test_sigterms_mid_epoch_then_reruns_end_bitwise_equal_to_the_straight_run(tm
     assert logged_steps(root) == [0, 1, 2]
 
 
-def test_a_float16_run_resumed_mid_epoch_ends_equal_to_its_straight_run(tmp_path):
-    """Loss scaling keeps a dynamic scale and skips steps whose gradients overflow: both live in the
-    optimizer's state, which the checkpoint must carry with the seed generators' states."""
-    reference = recipe_dir(tmp_path / "straight", mixed_precision="float16", epochs=1)
-    assert run_stage(reference).returncode == 0
-    root = recipe_dir(tmp_path / "run", mixed_precision="float16", epochs=1)
+def test_a_float16_run_with_deterministic_kernels_resumed_mid_epoch_ends_equal_to_its_straight_run(tmp_path):
+    """Two settings that change the arithmetic, in one pair of runs. float16 loss scaling keeps a
+    dynamic scale and skips steps whose gradients overflow: both live in the optimizer's state, which
+    the checkpoint must carry with the seed generators'. `train.deterministic: true` turns on
+    TensorFlow's op determinism: every op of the stage must have a deterministic kernel (else
+    TensorFlow raises), and resume must stay exact. (Its kernels are other ones: on a CPU too the
+    last bits differ from a run without it, so the setting is part of the run's fingerprint.)"""
+    settings = dict(mixed_precision="float16", deterministic=True, epochs=1)
+    reference = recipe_dir(tmp_path / "straight", **settings)
+    result = run_stage(reference)
+    assert result.returncode == 0, result.stderr[-3000:]
+    root = recipe_dir(tmp_path / "run", **settings)
     assert run_stage(root, signalled_at(epoch=0, batch=6)).returncode == 130
     result = run_stage(root)
     assert result.returncode == 0 and "in epoch 1, after batch 7" in result.stdout, result.stderr[-3000:]
-    assert_identical(root, reference)
-
-
-def test_with_deterministic_kernels_a_resumed_run_ends_equal_to_its_straight_run(tmp_path):
-    """`train.deterministic: true` turns on TensorFlow's op determinism for the run: every op of the
-    stage must have a deterministic kernel (else TensorFlow raises), and resume stays exact. (Its
-    kernels are other ones: on a CPU too the last bits differ from a run without it, so the setting
-    is part of the run's fingerprint.)"""
-    reference = recipe_dir(tmp_path / "straight", deterministic=True, epochs=1)
-    result = run_stage(reference)
-    assert result.returncode == 0, result.stderr[-3000:]
-    root = recipe_dir(tmp_path / "run", deterministic=True, epochs=1)
-    assert run_stage(root, signalled_at(epoch=0, batch=6)).returncode == 130
-    assert run_stage(root).returncode == 0
     assert_identical(root, reference)

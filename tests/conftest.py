@@ -24,6 +24,8 @@ def tiny_workspace(tmp_path_factory):
     is committed (tests/workspaces.py)."""
     from workspaces import TinyWorkspaces
 
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # one build for all of `make test`'s workers
+        return TinyWorkspaces(PROJECT, tmp_path_factory.getbasetemp().parent / "tiny-workspaces")
     return TinyWorkspaces(PROJECT, tmp_path_factory.mktemp("tiny-workspaces"))
 
 

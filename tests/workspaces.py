@@ -41,6 +41,8 @@ BOOKS = (".git", ".dvc/tmp", ".dvc/cache", "checkpoints/.lock")
 def copy_repo(source: Path, dest: Path) -> Path:
     """A copy of a workspace, without DVC's locks and per-path state in `.dvc/tmp`."""
     def leave_tmp(folder, names):
+        if Path(folder) == source:
+            return [".built"]
         return ["tmp"] if Path(folder) == source / ".dvc" else []
 
     shutil.copytree(source, dest, symlinks=True, ignore=leave_tmp)
@@ -51,20 +53,28 @@ class TinyWorkspaces:
     """`factory(dest, overrides, until=..., autostage=...)`: a fresh copy of a built tiny workspace."""
 
     def __init__(self, project: Path, store: Path):
-        self.project, self.store, self.built = Path(project), Path(store), {}
+        self.project, self.store = Path(project), Path(store)
 
     def _build(self, until: str) -> Path:
-        if until not in self.built:
-            dest = self.store / until
-            earlier = [stage for stage in self.built if STAGES.index(stage) < STAGES.index(until)]
-            if earlier:  # go on from the furthest build there is: the stages before are not run again
-                copy_repo(self.built[max(earlier, key=STAGES.index)], dest)
-            else:
-                prepare_workspace(self.project, dest, TINY)
-            dvc(["repro", until], dest)
-            commit_all(dest, f"tiny pipeline up to {until}")
-            self.built[until] = dest
-        return self.built[until]
+        """The build that ran up to `until`, made once for all the session's processes (pytest-xdist's
+        workers share `store`; a lock lets one build while the others wait)."""
+        from filelock import FileLock  # DVC's own dependency
+
+        self.store.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self.store / ".lock")):
+            built = {stage: self.store / stage for stage in STAGES if (self.store / stage / ".built").exists()}
+            if until not in built:
+                dest = self.store / until
+                shutil.rmtree(dest, ignore_errors=True)  # a build that a killed process left half done
+                earlier = [stage for stage in built if STAGES.index(stage) < STAGES.index(until)]
+                if earlier:  # go on from the furthest build there is: the stages before are not run again
+                    copy_repo(built[max(earlier, key=STAGES.index)], dest)
+                else:
+                    prepare_workspace(self.project, dest, TINY)
+                dvc(["repro", until], dest)
+                commit_all(dest, f"tiny pipeline up to {until}")
+                (dest / ".built").touch()  # untracked, and left out of every copy
+        return self.store / until
 
     def __call__(self, dest: Path, overrides: dict | None = None, *, until: str = "sample",
                  autostage: bool = True) -> Path:

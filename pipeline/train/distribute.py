@@ -127,18 +127,31 @@ def worker_dirs(strategy: tf.distribute.Strategy, *directories: Path):
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _chief_sum(strategy: tf.distribute.Strategy, value: tf.Tensor) -> tf.Tensor:
-    """The sum over workers of `value`; every worker but the chief passes zeros, so: the chief's."""
-    local = value if is_chief(strategy) else tf.zeros_like(value)
-    summed = strategy.run(tf.function(lambda: tf.distribute.get_replica_context().all_reduce("SUM", local)))
-    return strategy.experimental_local_results(summed)[0]
+def _chief_values(strategy: tf.distribute.Strategy, values: list[tf.Tensor]) -> list[tf.Tensor]:
+    """The chief's `values` on every worker: their sums over workers, every worker but the chief passing
+    zeros. One traced function, one all-reduce per dtype (TensorFlow packs a reduction's tensors
+    together), not one of each per variable."""
+    local = [value if is_chief(strategy) else tf.zeros_like(value) for value in values]
+    groups: dict = {}
+    for index, value in enumerate(local):
+        groups.setdefault(value.dtype, []).append(index)
+
+    def reduce():
+        context = tf.distribute.get_replica_context()
+        return [context.all_reduce("SUM", [local[i] for i in indices]) for indices in groups.values()]
+
+    result = [None] * len(local)
+    for indices, summed in zip(groups.values(), strategy.run(tf.function(reduce))):
+        for index, value in zip(indices, summed):
+            result[index] = strategy.experimental_local_results(value)[0]
+    return result
 
 
 def chief_ints(strategy: tf.distribute.Strategy, values: list[int]) -> list[int]:
     """The chief's `values` on every worker (unchanged without several workers)."""
     if workers(strategy) < 2:
         return values
-    return [int(v) for v in _chief_sum(strategy, tf.constant(values, tf.int64)).numpy()]
+    return [int(v) for v in _chief_values(strategy, [tf.constant(values, tf.int64)])[0].numpy()]
 
 
 def share_state(strategy: tf.distribute.Strategy, model, source=None) -> None:
@@ -153,8 +166,8 @@ def share_state(strategy: tf.distribute.Strategy, model, source=None) -> None:
                if source is not None else targets)
     if len(sources) != len(targets):
         raise RuntimeError(f"the checkpoint has {len(sources)} variables where the model has {len(targets)}")
-    for target, value in zip(targets, sources):
-        target.assign(_chief_sum(strategy, tf.convert_to_tensor(value.value)))
+    for target, value in zip(targets, _chief_values(strategy, [tf.convert_to_tensor(v.value) for v in sources])):
+        target.assign(value)
 
 
 def weights_digest(model) -> str:

@@ -23,7 +23,8 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from common.settings import CleanSettings, load_settings  # noqa: E402
+from common.params import load_settings  # noqa: E402
+from common.settings import CleanSettings  # noqa: E402
 from pipeline.clean import build as clean  # noqa: E402
 
 SAMPLE = PROJECT / "sample_site"
@@ -55,22 +56,22 @@ def make_store(raw: Path, pages: int, page_kb: int) -> int:
     total = 0
     for site in ("imsdb", "livesinabox"):
         originals, entries = sample_pages(site), []
-        (raw / "sample" / site / "pages").mkdir(parents=True)
+        (raw / "offline" / site / "pages").mkdir(parents=True)
         for number in range(pages // 2):
             data = grow(originals[number % len(originals)], site, page_kb * 1000, number)
             name = f"page-{number:04d}.html"
-            (raw / "sample" / site / "pages" / name).write_bytes(data)
+            (raw / "offline" / site / "pages" / name).write_bytes(data)
             total += len(data)
             entries.append({"site": site, "show": "Bench", "season": 1 + number // 100, "episodes": [number],
-                            "title": f"Page {number}", "url": f"sample://{site}/{name}", "path": f"pages/{name}",
+                            "title": f"Page {number}", "url": f"offline://{site}/{name}", "path": f"pages/{name}",
                             "id": f"{site}/Bench/{1 + number // 100}/{number}"})
-        (raw / "sample" / site / "episodes.json").write_text(json.dumps(entries), encoding="utf-8")
+        (raw / "offline" / site / "episodes.json").write_text(json.dumps(entries), encoding="utf-8")
     return total
 
 
 def parser_rate(raw: Path, site: str, repeats: int) -> float:
     """MB/s of the site's parser alone (decode + parse + ASCII folding), one process."""
-    pages = [path.read_bytes() for path in sorted((raw / "sample" / site / "pages").iterdir())]
+    pages = [path.read_bytes() for path in sorted((raw / "offline" / site / "pages").iterdir())]
     best = min(timed(lambda: [clean.page_script(page, site, ascii=True) for page in pages]) for _ in range(repeats))
     return sum(map(len, pages)) / best / 1e6
 
@@ -83,7 +84,7 @@ def timed(function) -> float:
 
 def stage_seconds(raw: Path, out: Path, workers: int | None, repeats: int) -> tuple[float, dict]:
     """Best wall time of `build_corpus` over `repeats` runs, and the bytes of its outputs."""
-    settings = replace(load_settings(CleanSettings, PROJECT / "params.yaml"), source="sample")
+    settings = replace(load_settings(CleanSettings, PROJECT / "params.yaml"), source="offline")
     best = min(timed(lambda: clean.build_corpus(raw, out, settings, workers)) for _ in range(repeats))
     return best, {path.name: path.read_bytes() for path in sorted(out.iterdir())}
 

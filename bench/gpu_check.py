@@ -27,7 +27,8 @@ import keras
 import tensorflow as tf
 
 from common.model import Stepper, precision
-from common.settings import TrainSettings, WindowSettings, load_settings
+from common.params import load_settings
+from common.settings import TrainSettings, WindowSettings
 from pipeline.train.checkpoint import Resume
 from pipeline.train.fit import compile_model
 from pipeline.window.write import make_windows

@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--chars", type=int, default=300_000, help="characters of generated corpus (default: 300000)")
     args = parser.parse_args()
-    train = dict(hidden_units=args.units, epochs=args.epochs, sample_every=0)
+    train = dict(hidden_units=args.units, epochs=args.epochs, preview_every=0)
     with tempfile.TemporaryDirectory() as tmp:
         single = prepare(Path(tmp) / "single", args.chars, strategy="one_device", **train)
         cluster = [prepare(Path(tmp) / f"worker{i}", args.chars, strategy="multi_worker", **train)

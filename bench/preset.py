@@ -82,7 +82,8 @@ def read_tsv(path: Path) -> list[float]:
 
 def results(workspace: Path) -> dict:
     """Per-epoch training seconds and validation nats/char, the final and best, the best n-gram."""
-    from common.settings import TrainSettings, load_settings
+    from common.params import load_settings
+    from common.settings import TrainSettings
 
     settings = load_settings(TrainSettings, workspace / "params.yaml")
     meta = json.loads((workspace / "data/windows/meta.json").read_text(encoding="utf-8"))

@@ -29,7 +29,8 @@ import keras
 
 from common.generate import generate, pick_prompt
 from common.model import Stepper
-from common.settings import TrainSettings, WindowSettings, load_settings
+from common.params import load_settings
+from common.settings import TrainSettings, WindowSettings
 from common.vocab import encode, load_vocab
 from pipeline.train.data import batches_per_epoch
 from pipeline.train.evaluate import block_nats
@@ -127,7 +128,7 @@ def run_recipe(name: str, settings: TrainSettings, step: int, corpus_dir: Path, 
 
 def probe_seconds(settings: TrainSettings, windows: Path, corpus_dir: Path, root: Path) -> float:
     """Seconds per training batch of `settings`, from a short run of the train stage."""
-    probe = replace(settings, epochs=1, sample_every=0)
+    probe = replace(settings, epochs=1, preview_every=0)
     times = []
 
     class Batches(keras.callbacks.Callback):
@@ -202,10 +203,10 @@ def main() -> None:
     marks = [mark for mark in MARKS if mark <= args.budget]
     project = load_settings(TrainSettings, PROJECT / "params.yaml")
     project_step = load_settings(WindowSettings, PROJECT / "params.yaml").step
-    recipes = {name: (replace(project, hidden_units=args.units, sample_every=0,
+    recipes = {name: (replace(project, hidden_units=args.units, preview_every=0,
                               **{k: v for k, v in recipe.items() if k != "step"}), recipe["step"])
                for name, recipe in HISTORIC.items()}
-    recipes["new default"] = (replace(project, hidden_units=args.units, sample_every=0), project_step)
+    recipes["new default"] = (replace(project, hidden_units=args.units, preview_every=0), project_step)
     with tempfile.TemporaryDirectory(prefix="bench-quality-") as tmp:
         corpus_dir = corpus(Path(tmp))
         results = {name: run_recipe(name, settings, step, corpus_dir, Path(tmp), args)

@@ -26,7 +26,8 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT / "tests"))  # the recording test server lives with the tests
 
-from common.settings import ScrapeSettings, load_settings  # noqa: E402
+from common.params import load_settings  # noqa: E402
+from common.settings import ScrapeSettings  # noqa: E402
 from loopback import recording_handler  # noqa: E402
 from scrapers.run import scrape_sites, site_urls  # noqa: E402
 from scrapers.sample_site import serve_directory  # noqa: E402

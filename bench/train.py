@@ -32,7 +32,9 @@ from pathlib import Path
 import tensorflow as tf
 
 from common.model import build_model
-from common.settings import TrainSettings, WindowSettings, load_settings
+from common.params import load_settings
+from common.presets import OFFLINE
+from common.settings import TrainSettings, WindowSettings
 from common.vocab import load_vocab
 from pipeline.train.checkpoint import Resume
 from pipeline.train.data import training_batches
@@ -45,7 +47,7 @@ ARTICLE_CORPUS_CHARS = 2_600_000  # the article's South Park corpus, 2.6 MB
 
 def sample_windows(root: Path) -> Path:
     """Run the real scrape, clean and window stages on the sample site in a workspace under `root`."""
-    workspace = prepare_workspace(PROJECT, root / "ws", {"scrape.source": "sample", "scrape.delay": 0.0})
+    workspace = prepare_workspace(PROJECT, root / "ws", OFFLINE)
     dvc(["repro", "window"], workspace, capture=True)
     return workspace
 

@@ -22,7 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from common.settings import TrainSettings, load_settings
+from common.params import load_settings
+from common.settings import TrainSettings
 from train import PROJECT, throughput  # bench/ is this script's own folder, first on sys.path
 
 CORPUS_CHARS = 2_600_000

@@ -1,4 +1,4 @@
-"""What the scrapers and the pipeline stages share: params.yaml's schema and each stage's settings,
+"""What the scrapers and the pipeline stages share: the knobs of params.yaml and each stage's settings,
 the formats passed from stage to stage (the uniform script format, vocab.json, the windows), and
 the model with its generator.
 

@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from common.arguments import number
-from common.params import ParamsError, params_file_here
-from common.settings import SampleSettings, load_settings
+from common.arguments import knob_help, knob_number, number
+from common.params import ParamsError, load_settings, params_file_here
+from common.settings import SampleSettings
 
 # No sample.* key holds these: sample.temperatures is a list (the sample stage writes one sample per
 # temperature), and an empty sample.prime means a slice of val.txt, which a model directory lacks.
@@ -97,7 +97,7 @@ def main(argv=None) -> None:
         sample, unreadable = None, error
 
     def of_params(name: str) -> str:
-        return f"sample.{name} of {source}" + (": %(default)s" if sample else ", which cannot be read")
+        return knob_help(f"sample.{name}", source, "%(default)s" if sample else None)
 
     gen = commands.add_parser("generate", help="write new script text with a trained model",
                               description="Stream new text from a trained model, after a prompt.",
@@ -111,13 +111,13 @@ def main(argv=None) -> None:
                      help="interpret backslash escapes such as \\n in --prime (default: on)")
     gen.add_argument("--temperature", type=number(float), default=TEMPERATURE,
                      help="0 = greedy; higher = more surprising (default: %(default)s)")
-    gen.add_argument("--top-k", type=number(int), default=sample and sample.top_k,
-                     help=f"sample only among the k most likely characters; 0 = all (default: {of_params('top_k')})")
-    gen.add_argument("--length", type=number(int, above=True), default=sample and sample.length,
-                     help=f"characters to generate (default: {of_params('length')})")
+    gen.add_argument("--top-k", type=knob_number("sample.top_k"), default=sample and sample.top_k,
+                     help=of_params("top_k"))
+    gen.add_argument("--length", type=knob_number("sample.length"), default=sample and sample.length,
+                     help=of_params("length"))
     gen.add_argument("--num", type=number(int, above=True), default=1, help="independent samples, generated as one batch (default: 1)")
-    gen.add_argument("--seed", type=number(int), default=sample and sample.seed,
-                     help=f"random seed; the same seed gives the same text (default: {of_params('seed')})")
+    gen.add_argument("--seed", type=knob_number("sample.seed"), default=sample and sample.seed,
+                     help=of_params("seed"))
     gen.set_defaults(func=generate_command, unreadable_params=unreadable)
 
     demo = commands.add_parser("demo", help="run the whole pipeline offline on the bundled sample site",

@@ -20,22 +20,12 @@ from pathlib import Path
 import yaml
 
 from common.params import check_params
+from common.presets import DEMO
 
 PROJECT_PATHS = ["common", "pipeline", "scrapers", "sample_site", "texts", "dvc.yaml", "params.yaml", ".dvcignore",
                  ".dvc/plots.html"]
 # Copied only into a new workspace: DVC adds its outputs to these, and they must stay there.
 FIRST_TIME_PATHS = [".gitignore", ".dvc/config", ".dvc/.gitignore"]
-
-# The small, offline version of the pipeline: the bundled site, no politeness delay (it is our own
-# server on 127.0.0.1), a 256-cell model trained for a few minutes on 2 CPU cores.
-DEMO_OVERRIDES = {
-    "scrape.source": "sample",
-    "scrape.delay": 0.0,
-    "train.hidden_units": 256,
-    "train.epochs": 40,
-    "train.sample_every": 10,
-    "sample.length": 600,
-}
 
 
 def with_overrides(params: dict, overrides: dict) -> dict:
@@ -109,7 +99,7 @@ def prepare_workspace(project: Path, dest: Path, overrides: dict) -> Path:
 
 def run_demo(project: Path, dest: Path) -> None:
     """Build the demo workspace, run the pipeline there, and say where everything is."""
-    dest = prepare_workspace(project, dest, DEMO_OVERRIDES)
+    dest = prepare_workspace(project, dest, DEMO)  # the small, offline run (common/presets.py)
     print(f"demo workspace: {dest} (its own git + DVC repo; your params.yaml is untouched)", flush=True)
     dvc(["repro"], dest)
     commit_all(dest, "demo: pipeline results")

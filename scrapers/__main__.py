@@ -3,7 +3,7 @@
 In: SITE (imsdb or livesinabox) and the options of `build_parser`. The defaults of the options,
 and the settings without an option (timeout, deadline, max_host_failures, retries, max_page_bytes,
 max_failed_fraction, the IMSDb shows and movies), are the `scrape` settings of `--params` (default: params.yaml in the
-working directory, else the project's own), read and checked by the one schema.
+working directory, else the project's own), read and checked against the knobs' declarations.
 Out: `<out>/<site>/{pages/, manifest.jsonl, episodes.json}` (docs/contracts.md), the stage's
 summary on stdout and its exit code: 0; 1 when the site yielded no usable page or more than
 max_failed_fraction of its pages failed (what was fetched is kept), or on a bad params file or an
@@ -18,13 +18,13 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from common.arguments import DAY, number
-from common.params import params_file_here
-from common.settings import ScrapeSettings, load_settings
+from common.arguments import knob_help, knob_number
+from common.params import load_settings, params_file_here
+from common.settings import ScrapeSettings
 from scrapers.crawlers import CRAWLERS, check_plan
 from scrapers.livesinabox import crawl as livesinabox
-from scrapers.preflight import check_reachable
-from scrapers.run import PREFLIGHT_SECONDS, run_main, scrape_sites
+from scrapers.preflight import PREFLIGHT_SECONDS, check_reachable
+from scrapers.run import run_main, scrape_sites
 
 PROG = "python -m scrapers"
 DEFAULT_OUT = Path("data/raw/live")
@@ -72,17 +72,14 @@ def build_parser(settings: ScrapeSettings, source: Path) -> argparse.ArgumentPar
                              f"A run with --base-url contacts no other host (default: {bases})")
     parser.add_argument("--out", metavar="DIR", type=Path, default=DEFAULT_OUT,
                         help="pages, manifest and episode list go to DIR/SITE/ (default: %(default)s)")
-    parser.add_argument("--limit", metavar="N", type=number(int), default=settings.limit,
-                        help="at most N episodes; 0 means all of them (default: %(default)s)")
-    parser.add_argument("--delay", metavar="SECONDS", type=number(float, maximum=DAY), default=settings.delay,
-                        help="seconds between two requests to the same host, plus up to 50%% jitter "
-                             "(default: %(default)s)")
+    parser.add_argument("--limit", metavar="N", type=knob_number("scrape.limit"), default=settings.limit,
+                        help=knob_help("scrape.limit", source))
+    parser.add_argument("--delay", metavar="SECONDS", type=knob_number("scrape.delay"), default=settings.delay,
+                        help=knob_help("scrape.delay", source))
     parser.add_argument("--params", metavar="FILE", type=Path, default=source,
                         help="the params file to read the scrape settings from (default: %(default)s)")
     parser.add_argument("--refresh", action="store_true", default=settings.refresh,
-                        help="fetch again the pages already stored; each is replaced only by a usable "
-                             "new copy, and a failed refresh keeps the old one; scrape.refresh sets the "
-                             f"default (default: {'on' if settings.refresh else 'off'})")
+                        help=knob_help("scrape.refresh", source, "on" if settings.refresh else "off"))
     return parser
 
 

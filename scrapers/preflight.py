@@ -14,9 +14,13 @@ from urllib.parse import urlsplit
 from scrapers.http import ScrapeError
 
 OFFLINE_HINT = "No network? Try the whole pipeline offline on the bundled sample site with `make demo`."
+# Not a knob: the preflight asks only whether there is a network at all, which a DNS answer and a TCP
+# handshake tell within a second or two; the callers take the smaller of this and `scrape.timeout`, so a
+# slow site is still given its timeout by the scrape itself, and an offline run still fails within seconds.
+PREFLIGHT_SECONDS = 4.0
 
 
-def check_reachable(url: str, timeout: float = 4.0) -> None:
+def check_reachable(url: str, timeout: float = PREFLIGHT_SECONDS) -> None:
     """Resolve the host of `url` and open a TCP connection to it within `timeout` seconds in all.
 
     getaddrinfo runs in a daemon thread because it has no timeout of its own and can hang for a

@@ -8,8 +8,8 @@ grouped); exit code 0, or 1 when a site yielded no usable page or more than
 lists what succeeded, and no stored page is ever deleted.
 
 `source: live` checks first that every site is reachable, so that without a network the stage
-fails within seconds with a hint. `source: sample` serves `sample_site/` on 127.0.0.1 and runs the
-very same client and parsers against it; its `episodes.json` URLs read `sample://<site>/<path>`
+fails within seconds with a hint. `source: offline` serves `sample_site/` on 127.0.0.1 and runs the
+very same client and parsers against it; its `episodes.json` URLs read `offline://<site>/<path>`
 because the loopback port changes on every run and the file should not.
 Sites are scraped concurrently (a thread and a progress bar each). Pages already stored are
 reused, so an interrupted or limited run is resumed by running again. `python -m scrapers SITE`
@@ -33,13 +33,13 @@ from common.params import ParamsError
 from common.settings import ScrapeSettings
 from scrapers.crawl import Crawl
 from scrapers.http import PoliteClient, ScrapeError
-from scrapers.preflight import check_reachable
+from scrapers.preflight import PREFLIGHT_SECONDS, check_reachable
 from scrapers.sample_site import serve_sample_site
 from scrapers.crawlers import CRAWLERS, check_plan
 from scrapers.store import PageStore, StoreError
 from scrapers.urls import rebase
 
-PREFLIGHT_SECONDS = 4.0
+OFFLINE = "offline"   # scrape.source: the bundled site, served on 127.0.0.1
 INTERRUPTED = 130
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)   # Ctrl-C, `kill`, a closed terminal
 
@@ -110,14 +110,14 @@ def site_urls(settings: ScrapeSettings) -> dict[str, str]:
 
 def scrape(settings: ScrapeSettings, raw_dir: Path, sample_root: Path, progress: bool = True) -> dict[str, SiteReport]:
     """Scrape every site of `settings.sites` into `raw_dir/<source>/<site>/`; return a report per site.
-    `sample_root` is the bundled sample site, served on 127.0.0.1 when `settings.source` is "sample"."""
+    `sample_root` is the bundled sample site, served on 127.0.0.1 when `settings.source` is "offline"."""
     urls = site_urls(settings)
     check_plan(settings, urls)
     out_dir = Path(raw_dir) / settings.source
-    if settings.source == "sample":
+    if settings.source == OFFLINE:
         with serve_sample_site(sample_root, sites=list(urls)) as bases:
             served = {site: rebase(url, bases[site]) for site, url in urls.items()}
-            public = {site: (bases[site], f"sample://{site}") for site in urls}
+            public = {site: (bases[site], f"{OFFLINE}://{site}") for site in urls}
             return scrape_sites(settings, served, out_dir, progress, public, only_hosts={"127.0.0.1"})
     for url in urls.values():
         check_reachable(url, timeout=min(settings.timeout, PREFLIGHT_SECONDS))

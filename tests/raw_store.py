@@ -26,7 +26,7 @@ def entry(path: str, number: int, site: str = "livesinabox", season: int = 1, ti
 def make_raw_store(raw: Path, pages: dict[str, bytes], entries: list[dict] | None = None,
                    site: str = "livesinabox") -> list[dict]:
     """Write `pages` ({file name: bytes}) and episodes.json (by default one episode per page)."""
-    site_dir = raw / "sample" / site
+    site_dir = raw / "offline" / site
     (site_dir / "pages").mkdir(parents=True, exist_ok=True)
     for name, data in pages.items():
         (site_dir / "pages" / name).write_bytes(data)
@@ -39,7 +39,7 @@ def make_raw_store(raw: Path, pages: dict[str, bytes], entries: list[dict] | Non
 def build(tmp_path: Path, out: str = "corpus", **overrides) -> dict:
     workers = overrides.pop("workers", None)
     # No threshold unless a test sets one: the tests of skipping are about the report, not the limit.
-    options = {"source": "sample", "ascii": True, "min_char_count": 0, "val_fraction": 0.05,
+    options = {"source": "offline", "ascii": True, "min_char_count": 0, "val_fraction": 0.05,
                "max_skipped_fraction": 1.0, **overrides}
     return build_corpus(tmp_path / "raw", tmp_path / out, CleanSettings(**options), workers)
 

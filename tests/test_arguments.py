@@ -12,7 +12,8 @@ import pytest
 @pytest.mark.parametrize("command, message", [
     (["-m", "scrapers", "--base-url", "http://127.0.0.1:9/", "--delay", "nan", "--limit", "1"], "--delay: must be a finite number, got nan"),
     (["-m", "scrapers", "--base-url", "http://127.0.0.1:9/", "--delay", "inf"], "--delay: must be a finite number, got inf"),
-    (["-m", "scrapers", "--limit", "-1"], "--limit: must be >= 0, got -1"),
+    (["-m", "scrapers", "--limit", "-1"], "--limit: must be >= 0 (0 means no limit), got -1"),   # scrape.limit's rule
+    (["-m", "scrapers", "livesinabox", "--delay", "86401"], "--delay: must be in [0, 86400] (seconds; at most a day)"),
     (["-m", "pipeline.cli", "generate", "--model", "no-such-dir", "--temperature", "-1"],
      "--temperature: must be >= 0, got -1"),
     (["-m", "pipeline.cli", "generate", "--model", "no-such-dir", "--length", "0"], "--length: must be > 0, got 0"),

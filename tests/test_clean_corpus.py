@@ -116,7 +116,7 @@ def test_skipped_pages_are_reported_with_url_file_and_reason(tmp_path, capsys):
     entries = make_raw_store(tmp_path / "raw", pages)
     entries.append(entry("gone.htm", 199))
     entries.append(entry("mystery.htm", 198, site="elsewhere"))
-    (tmp_path / "raw" / "sample" / "livesinabox" / "pages" / "mystery.htm").write_bytes(b"x")
+    (tmp_path / "raw" / "offline" / "livesinabox" / "pages" / "mystery.htm").write_bytes(b"x")
     make_raw_store(tmp_path / "raw", {}, entries=entries + [{"no": "path"}, "junk"])
     stats = build(tmp_path)
     errors = capsys.readouterr().err
@@ -166,7 +166,7 @@ def test_val_never_holds_a_symbol_train_lacks(tmp_path, capsys):
 
 def test_empty_corpus_stops_with_an_error_naming_the_raw_directory(tmp_path):
     (tmp_path / "raw").mkdir()
-    with pytest.raises(corpus.CleanError, match=re.escape(str(tmp_path / "raw" / "sample")) + ".*scrape"):
+    with pytest.raises(corpus.CleanError, match=re.escape(str(tmp_path / "raw" / "offline")) + ".*scrape"):
         build(tmp_path)
     make_raw_store(tmp_path / "raw", {"a.htm": b"<html></html>"})
     with pytest.raises(corpus.CleanError, match="none of the 1 listed pages has script text"):
@@ -174,12 +174,12 @@ def test_empty_corpus_stops_with_an_error_naming_the_raw_directory(tmp_path):
 
 
 def test_main_is_the_dvc_stage(tmp_path, monkeypatch, capsys):
-    params = (PROJECT / "params.yaml").read_text().replace("source: live", "source: sample")
+    params = (PROJECT / "params.yaml").read_text().replace("source: live", "source: offline")
     (tmp_path / "params.yaml").write_text(params)
     monkeypatch.chdir(tmp_path)
     assert clean_stage.main(["data/raw", "data/corpus"]) == 1
     error = capsys.readouterr().err.strip()
-    assert "data/raw/sample" in error and "\n" not in error and "Traceback" not in error
+    assert "data/raw/offline" in error and "\n" not in error and "Traceback" not in error
     make_raw_store(tmp_path / "data" / "raw", {"a.htm": speech_page("Gus", "Hi."), "b.htm": speech_page("Mo", "Yo.")})
     assert clean_stage.main(["data/raw", "data/corpus"]) == 0
     assert "train 1 episodes" in capsys.readouterr().out

@@ -44,9 +44,9 @@ def break_livesinabox(monkeypatch, broken: set[int]) -> None:
 
 @pytest.fixture
 def stage_dir(tmp_path, monkeypatch):
-    """tmp_path as a project root: params.yaml (the project's, on the sample source) and ten good
+    """tmp_path as a project root: params.yaml (the project's, on the offline source) and ten good
     livesinabox pages in data/raw."""
-    params = (PROJECT / "params.yaml").read_text().replace("source: live", "source: sample")
+    params = (PROJECT / "params.yaml").read_text().replace("source: live", "source: offline")
     assert "max_skipped_fraction: 0.2" in params
     (tmp_path / "params.yaml").write_text(params)
     make_raw_store(tmp_path / "data" / "raw", {f"{n}.htm": speech_page("Gus", f"Pie {n}.") for n in range(10)})
@@ -66,10 +66,10 @@ def test_a_parser_regression_above_the_threshold_fails_and_changes_nothing(stage
     error = captured.err[captured.err.index("clean: error:"):]
     assert "livesinabox: 3 of 10 pages yielded no script text (30%, more than clean.max_skipped_fraction 20%)" in error
     for n in (2, 5, 7):
-        assert (f"http://example.invalid/{n}.htm (data/raw/sample/livesinabox/pages/{n}.htm): "
+        assert (f"http://example.invalid/{n}.htm (data/raw/offline/livesinabox/pages/{n}.htm): "
                 "the parser failed (ValueError: no speaker markup)") in error
     assert "4.htm" not in error and "... and" not in error
-    assert "python -m pipeline.clean --page data/raw/sample/livesinabox/pages/2.htm --site livesinabox" in error
+    assert "python -m pipeline.clean --page data/raw/offline/livesinabox/pages/2.htm --site livesinabox" in error
     assert "raise clean.max_skipped_fraction" in error and "Traceback" not in captured.err
     assert captured.out == ""
     assert snapshot(stage_dir / "data" / "corpus") == corpus_before

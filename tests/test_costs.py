@@ -16,8 +16,9 @@ import yaml
 from common.costs import (EVAL_POSITIONS, RECORD_WINDOWS, machine_memory_bytes, parameter_count, training_parts,
                           training_peak_bytes)
 from common.params import load_params
+from common.presets import DEMO
 from pipeline.check.__main__ import check_costs
-from pipeline.workspace import DEMO_OVERRIDES, with_overrides
+from pipeline.workspace import with_overrides
 
 PROJECT = Path(__file__).resolve().parent.parent
 GB = 10**9
@@ -167,7 +168,7 @@ def test_the_defaults_the_demo_and_every_readme_preset_pass_the_check(project_ro
     params = load_params(project_root / "params.yaml")
     presets = the_readme_presets((project_root / "README.md").read_text())
     assert len(presets) >= 12 and {"train.hidden_units": 512, "train.epochs": 40} in presets
-    for overrides in [{}, DEMO_OVERRIDES, *presets]:
+    for overrides in [{}, DEMO, *presets]:
         check_costs(with_overrides(params, overrides), SMALL_MACHINE)
 
 

@@ -37,7 +37,8 @@ with contextlib.redirect_stdout(printed):
 print("CPU_RUN " + json.dumps(printed.getvalue()))
 importlib.import_module("keras.src.backend.tensorflow.rnn")._is_gpu_available = lambda: True
 import gpu_check
-from common.settings import TrainSettings, load_settings
+from common.params import load_settings
+from common.settings import TrainSettings
 settings = load_settings(TrainSettings, gpu_check.PROJECT / "params.yaml")
 print("CUDNN " + json.dumps(gpu_check.cudnn_check(replace(settings, hidden_units=8, batch_size=4), 20)[1]))
 """

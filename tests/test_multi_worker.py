@@ -22,8 +22,8 @@ from conftest import PROJECT, write_tiny_windows
 from pipeline.train.distribute import local_addresses, tf_config
 
 TRAIN = {"section_length": 12, "hidden_units": 16, "embedding": 0, "objective": "all", "epochs": 2,
-         "batch_size": 32, "lr_schedule": "constant", "learning_rate": 0.01, "sample_every": 1,
-         "sample_length": 20, "strategy": "multi_worker", "shuffle_buffer": 1000}
+         "batch_size": 32, "lr_schedule": "constant", "learning_rate": 0.01, "preview_every": 1,
+         "preview_length": 20, "strategy": "multi_worker", "shuffle_buffer": 1000}
 OUTPUTS = ("models", "checkpoints", "dvclive")
 
 

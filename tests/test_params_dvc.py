@@ -1,11 +1,15 @@
 """A bad params.yaml stops `dvc repro` and `dvc exp run` before anything is deleted, through real DVC.
 
 Before the `check` stage, a typo key added beside the real one was never reported ("up to date"), and a
-bad value was caught only by the stage that reads it, after DVC had deleted that stage's outputs."""
+bad value was caught only by the stage that reads it, after DVC had deleted that stage's outputs. A params.yaml
+of the previous release still runs: the check renames its old names in the file, and nothing else reruns."""
+import json
+
 import pytest
 
 from pipeline.workspace import run
 from processes import dvc
+from test_knobs import with_old_names
 
 OUTPUTS = ["data/windows/meta.json", "metrics/windows.json", "models/model.keras", "data/samples",
            "dvclive/metrics.json"]
@@ -53,6 +57,22 @@ def test_exp_run_with_a_new_typo_key_is_refused(workspace, restore):
     assert "unknown key 'train.dropuot'" in out
     for output in OUTPUTS:
         assert (workspace / output).exists(), output
+
+
+def test_old_names_are_renamed_in_the_file_by_the_check_and_nothing_else_reruns(workspace, restore):
+    """A params.yaml of the previous release (train.sample_*, scrape.source: sample) runs: the check stage
+    renames the words in place, and DVC reads the stages' params after it, so it sees the same values as
+    before and reruns nothing (had it read them first, scrape would rerun and train miss its params)."""
+    path = workspace / "params.yaml"
+    current = path.read_text()
+    path.write_text(with_old_names(current))
+    out = dvc(["repro"], workspace).stdout
+    assert path.read_text() == current
+    assert "check: renamed in params.yaml: 'train.sample_every' is now called 'train.preview_every'" in out
+    assert "'scrape.source: sample' is now 'scrape.source: offline'" in out
+    for stage in ("scrape", "clean", "window", "train", "sample"):
+        assert f"Running stage '{stage}'" not in out, stage
+    assert json.loads(dvc(["status", "--json"], workspace).stdout) == {}
 
 
 def test_the_check_reruns_only_what_reads_the_changed_key(workspace, restore):

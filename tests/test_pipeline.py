@@ -31,7 +31,7 @@ def baseline(workspace):
 def test_repro_runs_every_stage_and_writes_every_output(workspace, baseline):
     lock = yaml.safe_load((workspace / "dvc.lock").read_text())
     assert list(lock["stages"]) == ["check", *STAGES]
-    episodes = json.loads((workspace / "data/raw/sample/imsdb/episodes.json").read_text())
+    episodes = json.loads((workspace / "data/raw/offline/imsdb/episodes.json").read_text())
     assert len(episodes) == TINY["scrape.limit"]
     assert (workspace / "data/corpus/train.txt").stat().st_size > 0
     windows = json.loads((workspace / "metrics/windows.json").read_text())

@@ -33,7 +33,7 @@ def test_a_variant_trains_samples_resumes_and_its_model_samples(variant, tmp_pat
     be resumed (loss scaling skips steps, so the step count lags the position), or a saved model
     that loads under another policy or cannot be sampled."""
     chars = write_tiny_windows(tmp_path, step=8)  # 1/4 of the windows: the batches are not what is tested
-    settings = replace(TINY_SETTINGS, epochs=2, sample_every=1, sample_length=20, objective="all",
+    settings = replace(TINY_SETTINGS, epochs=2, preview_every=1, preview_length=20, objective="all",
                        **VARIANTS[variant])
     run_training(tmp_path, settings)
     assert keras.mixed_precision.global_policy().name == "float32"  # scoped to the run

@@ -19,7 +19,7 @@ from test_resume import final_model, logged_steps, run_stage, signalled_at
 
 # Only the size of the model and of the run change; everything else is params.yaml's.
 SIZE = {"section_length": 12, "hidden_units": 24, "embedding": 8, "batch_size": 32, "epochs": 3,
-        "sample_every": 0}
+        "preview_every": 0}
 
 
 def recipe_dir(root, **train):

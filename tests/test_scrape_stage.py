@@ -33,7 +33,7 @@ pytestmark = pytest.mark.skipif(not all((SAMPLE / site).is_dir() for site in SIT
 
 def sample_params(**scrape_settings) -> dict:
     params = load_params(PROJECT / "params.yaml")
-    params["scrape"].update({"source": "sample", "sites": list(SITES), "delay": 0, "retries": 0,
+    params["scrape"].update({"source": "offline", "sites": list(SITES), "delay": 0, "retries": 0,
                              "limit": 0, "imsdb": {**params["scrape"]["imsdb"], "shows": ["South Park"]},
                              **scrape_settings})
     return check_params(params)
@@ -48,11 +48,11 @@ def run(raw_dir: Path, **scrape_settings) -> dict:
 
 
 def episodes(raw_dir: Path, site: str) -> list[dict]:
-    return json.loads((raw_dir / "sample" / site / "episodes.json").read_text(encoding="utf-8"))
+    return json.loads((raw_dir / "offline" / site / "episodes.json").read_text(encoding="utf-8"))
 
 
 def stored_pages(raw_dir: Path) -> dict[Path, bytes]:
-    return {path: path.read_bytes() for path in sorted(raw_dir.glob("sample/*/pages/*"))}
+    return {path: path.read_bytes() for path in sorted(raw_dir.glob("offline/*/pages/*"))}
 
 
 def expected_imsdb_titles() -> list[str]:
@@ -89,22 +89,22 @@ def test_sample_scrape_lists_every_episode_in_order_with_exact_bytes(tmp_path):
     for site, site_episodes in (("imsdb", imsdb_episodes), ("livesinabox", friends_episodes)):
         assert reports[site].crawl.counts["failed"] == reports[site].crawl.counts["skipped"] == 0
         for episode in site_episodes:
-            assert episode["url"].startswith(f"sample://{site}/")
-            stored = (tmp_path / "sample" / site / episode["path"]).read_bytes()
+            assert episode["url"].startswith(f"offline://{site}/")
+            stored = (tmp_path / "offline" / site / episode["path"]).read_bytes()
             assert stored == sample_file(site, episode["url"]).read_bytes()
             assert set(episode) == {"site", "show", "season", "episodes", "title", "url", "path", "id"}
 
 
 def test_second_run_fetches_nothing_and_writes_the_same_episode_list(tmp_path):
     run(tmp_path)
-    first = {site: (tmp_path / "sample" / site / "episodes.json").read_bytes() for site in SITES}
-    manifest_lines = {site: len((tmp_path / "sample" / site / "manifest.jsonl").read_text().splitlines())
+    first = {site: (tmp_path / "offline" / site / "episodes.json").read_bytes() for site in SITES}
+    manifest_lines = {site: len((tmp_path / "offline" / site / "manifest.jsonl").read_text().splitlines())
                       for site in SITES}
     reports = run(tmp_path)
     for site in SITES:
         assert reports[site].crawl.counts["fetched"] == 0 and reports[site].crawl.counts["reused"] > 0
-        assert (tmp_path / "sample" / site / "episodes.json").read_bytes() == first[site]
-        assert len((tmp_path / "sample" / site / "manifest.jsonl").read_text().splitlines()) == manifest_lines[site]
+        assert (tmp_path / "offline" / site / "episodes.json").read_bytes() == first[site]
+        assert len((tmp_path / "offline" / site / "manifest.jsonl").read_text().splitlines()) == manifest_lines[site]
 
 
 def test_a_limited_run_is_completed_by_a_full_one_without_losing_pages(tmp_path):
@@ -122,7 +122,7 @@ def test_a_limited_run_is_completed_by_a_full_one_without_losing_pages(tmp_path)
 
 def test_a_run_whose_server_dies_midway_keeps_its_pages_and_resumes(tmp_path):
     settings = sample_settings(sites=["livesinabox"])
-    out_dir = tmp_path / "sample"
+    out_dir = tmp_path / "offline"
 
     def scrape_from(base):
         return stage.scrape_sites(settings, {"livesinabox": f"{base}/friends/scripts.shtml"},
@@ -165,7 +165,7 @@ def test_main_scrapes_the_sample_site(tmp_path):
     summary = done.stdout.splitlines()
     assert [line.split(":")[0] for line in summary if not line.startswith(" ")] == list(SITES)
     assert re.fullmatch(r"  fetched \d+, already stored 0, skipped 0, failed 0 \(of \d+ pages\)", summary[1])
-    assert (tmp_path / "data/raw/sample/livesinabox/episodes.json").is_file()
+    assert (tmp_path / "data/raw/offline/livesinabox/episodes.json").is_file()
 
 
 def test_main_without_network_fails_fast_with_a_hint(tmp_path):

@@ -13,6 +13,7 @@ import yaml
 
 from loopback import LIVESINABOX, serve_files
 from common.params import load_params
+from common.settings import KNOBS
 
 PROJECT = Path(__file__).resolve().parent.parent
 FRIENDS_PAGES = 11
@@ -39,12 +40,16 @@ def test_help_lists_every_option_with_its_default(tmp_path):
     for option in ("SITE", "imsdb", "livesinabox", "--base-url URL", "--out DIR", "--limit N", "--delay SECONDS",
                    "--refresh"):
         assert option in text
-    scrape = load_params(PROJECT / "params.yaml")["scrape"]
+    scrape, params = load_params(PROJECT / "params.yaml")["scrape"], PROJECT / "params.yaml"
     # no params.yaml in the working directory: the defaults are the project's params.yaml, nothing built in
     for default in (f"default: imsdb {scrape['imsdb']['url']}, livesinabox http://www.livesinabox.com/friends/",
-                    "(default: data/raw/live)", f"(default: {scrape['limit']})", f"(default: {scrape['delay']})",
-                    "(default: off)", f"Defaults are read from {PROJECT / 'params.yaml'}", "--params FILE"):
-        assert default in text
+                    "(default: data/raw/live)", f"(default: scrape.limit of {params}: {scrape['limit']})",
+                    f"(default: scrape.delay of {params}: {scrape['delay']})",
+                    f"(default: scrape.refresh of {params}: off)",
+                    f"Defaults are read from {params}", "--params FILE"):
+        assert "".join(default.split()) in "".join(text.split()), default   # argparse wraps a path at a hyphen
+    for key in ("scrape.limit", "scrape.delay", "scrape.refresh"):   # what each means: the knob's declaration
+        assert KNOBS[key].meaning in text, key
 
 
 def test_scrapes_the_fixture_site_then_a_rerun_asks_for_nothing(tmp_path):
@@ -137,7 +142,7 @@ def test_an_unreachable_base_url_fails_fast_with_a_hint(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["livesinabox", "--delay", "-1"], "must be >= 0"),
+    (["livesinabox", "--delay", "-1"], "--delay: must be in [0, 86400]"),
     (["livesinabox", "--limit", "x"], "--limit: not a whole number: 'x'"),
     (["livesinabox", "--base-url", "ftp://example.invalid/"], "not an http(s) URL"),
     (["netflix"], "invalid choice"),

@@ -117,7 +117,7 @@ def test_rare_characters_are_dropped_without_reformatting_the_text(tmp_path):
 
 def test_a_removed_file_leaves_the_store_and_other_sources_stay(tmp_path):
     folder = write_files(tmp_path / "mine", POEMS)
-    other = write_files(tmp_path / "raw/sample/imsdb/pages", {"kept.html": "<html>a web page</html>"})
+    other = write_files(tmp_path / "raw/offline/imsdb/pages", {"kept.html": "<html>a web page</html>"})
     store_texts(TextSettings(str(folder), "*.txt"), tmp_path / "raw")
     (folder / "cedar.txt").unlink()
     result = store_texts(TextSettings(str(folder), "*.txt"), tmp_path / "raw")
@@ -126,7 +126,7 @@ def test_a_removed_file_leaves_the_store_and_other_sources_stay(tmp_path):
     assert sorted(path.name for path in (site / "pages").iterdir()) == sorted(set(POEMS) - {"cedar.txt"})
     assert "cedar" not in (site / "episodes.json").read_text() + (site / "manifest.jsonl").read_text()
     assert (other / "kept.html").read_text() == "<html>a web page</html>"
-    assert sorted(path.name for path in (tmp_path / "raw").iterdir()) == ["sample", "text"]   # no work folder left
+    assert sorted(path.name for path in (tmp_path / "raw").iterdir()) == ["offline", "text"]   # no work folder left
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
@@ -194,7 +194,7 @@ def test_clean_page_shows_a_text_file_as_the_corpus_has_it(tmp_path, capfdbinary
 
 
 @pytest.mark.parametrize("key, value, message", [
-    ("scrape.source", "files", "'scrape.source' is 'files'; it must be live, sample or text"),
+    ("scrape.source", "files", "'scrape.source' is 'files'; it must be live, offline or text"),
     ("scrape.text.path", "", "'scrape.text.path' is ''; it must be a file or folder"),
     ("scrape.text.pattern", "../*.txt", "'scrape.text.pattern' is '../*.txt'; it must be a glob inside the folder"),
     ("scrape.text.pattern", "/etc/*", "'scrape.text.pattern' is '/etc/*'"),

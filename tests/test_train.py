@@ -24,7 +24,7 @@ def tsv_rows(path):
 @pytest.mark.parametrize("objective", ["last", "all"])
 def test_both_objectives_learn_beat_the_unigram_and_log_with_dvclive(tmp_path, objective):
     write_tiny_windows(tmp_path)
-    summary = run_training(tmp_path, replace(TINY_SETTINGS, objective=objective, sample_every=2))
+    summary = run_training(tmp_path, replace(TINY_SETTINGS, objective=objective, preview_every=2))
     baselines = summary["baselines"]
     assert summary["eval"]["last_loss"] < baselines["unigram"]
     if objective == "all":  # `last` never trains beyond its window, so reading on in order may not help
@@ -106,7 +106,7 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     from conftest import TINY_SETTINGS, run_training
     from pipeline.train.distribute import make_strategy
     assert make_strategy("mirrored").num_replicas_in_sync == 2
-    settings = replace(TINY_SETTINGS, strategy="mirrored", sample_every=1, sample_length=20)
+    settings = replace(TINY_SETTINGS, strategy="mirrored", preview_every=1, preview_length=20)
     summary = run_training(Path({root!r}) / "straight", settings)
     print("LAST_LOSS", summary["eval"]["last_loss"], "UNIGRAM", summary["baselines"]["unigram"])
     run_training(Path({root!r}) / "resumed", replace(settings, epochs=2))
@@ -162,7 +162,7 @@ def test_the_last_epochs_sample_is_what_the_saved_model_writes(tmp_path):
     from common.generate import generate, load_generator
 
     write_tiny_windows(tmp_path)
-    settings = replace(TINY_SETTINGS, epochs=3, sample_every=1, sample_length=40, sample_temperatures=(0.5,))
+    settings = replace(TINY_SETTINGS, epochs=3, preview_every=1, preview_length=40, preview_temperatures=(0.5,))
     run_training(tmp_path, settings)
     first, last = ((tmp_path / f"dvclive/samples/epoch-00{n}.md").read_text() for n in (1, 3))
     prompt, written = last.split("```\n")[1].rstrip("\n").split("|", 1)

@@ -2,7 +2,7 @@
 failed run keeps the last good one.
 
 The stage runs as DVC runs it: `python -m pipeline.train` in subprocesses, and real `dvc repro` in
-a temporary git + DVC workspace of the small sample pipeline.
+a temporary git + DVC workspace of the small offline pipeline.
 """
 import json
 import signal
@@ -179,10 +179,10 @@ class CrashAt(keras.callbacks.Callback):
 
 def test_a_crashing_run_puts_back_the_good_run_before_it(tmp_path, capsys):
     write_tiny_windows(tmp_path)
-    run_training(tmp_path, replace(TINY_SETTINGS, epochs=2, sample_every=1))
+    run_training(tmp_path, replace(TINY_SETTINGS, epochs=2, preview_every=1))
     good = tree_bytes(tmp_path / "checkpoints") | live_files(tmp_path)
     with pytest.raises(RuntimeError, match="simulated crash"):  # a new run, crashing after its first epoch
-        run_training(tmp_path, replace(TINY_SETTINGS, epochs=2, sample_every=1, learning_rate=0.02),
+        run_training(tmp_path, replace(TINY_SETTINGS, epochs=2, preview_every=1, learning_rate=0.02),
                      callbacks=[CrashAt(epoch=0)])
     assert "The checkpoint after epoch 2 is kept" in capsys.readouterr().err
     assert tree_bytes(tmp_path / "checkpoints") | live_files(tmp_path) == good

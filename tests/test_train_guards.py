@@ -22,7 +22,7 @@ DIVERGING = {"learning_rate": 1e6, "optimizer": "sgd", "clipnorm": 0.0, "lr_sche
 
 
 def test_the_issues_diverging_recipe_fails_and_keeps_the_good_run(tmp_path):
-    root = make_run_dir(tmp_path / "run", epochs=2, sample_every=1)
+    root = make_run_dir(tmp_path / "run", epochs=2, preview_every=1)
     assert run_stage(root).returncode == 0
     good = outputs(root)
     for key, value in DIVERGING.items():

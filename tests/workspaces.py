@@ -4,7 +4,7 @@ In:  the project directory, a folder for the session's builds, and per copy: a d
      the last stage that has run (`until`), and whether `core.autostage` is on (as in the demo) or off (as in
      a plain clone of the project).
 Out: at the destination, a git + DVC repository (pipeline/workspace.py's `prepare_workspace`) of the small
-     sample pipeline (TINY) in which `dvc repro <until>` has run and everything is committed: `dvc status`
+     offline pipeline (TINY) in which `dvc repro <until>` has run and everything is committed: `dvc status`
      is clean. With overrides, params.yaml carries them too (committed), and the stages that read them are
      due to rerun. Also: `snapshot` (every file's bytes, to compare before and after) and the README's own
      way back from an experiment, as commands.
@@ -23,14 +23,15 @@ import shutil
 import sys
 from pathlib import Path
 
+from common.presets import OFFLINE
 from pipeline.workspace import commit_all, prepare_workspace
 from processes import dvc
 
 # The small pipeline: two episodes of the bundled site, an 8-cell model, two epochs and a constant learning
 # rate (so a shorter experiment starts over, and a longer one resumes: under the default cosine schedule
-# the epochs shape the schedule and any change starts over), a sample per epoch and two temperatures.
-TINY = {"scrape.source": "sample", "scrape.delay": 0.0, "scrape.limit": 2, "train.hidden_units": 8,
-        "train.epochs": 2, "train.batch_size": 256, "train.lr_schedule": "constant", "train.sample_every": 1,
+# the epochs shape the schedule and any change starts over), a preview per epoch, samples at two temperatures.
+TINY = {**OFFLINE, "scrape.limit": 2, "train.hidden_units": 8,
+        "train.epochs": 2, "train.batch_size": 256, "train.lr_schedule": "constant", "train.preview_every": 1,
         "sample.length": 10, "sample.temperatures": [0, 1.0]}
 STAGES = ["check", "scrape", "clean", "window", "train", "sample"]
 # git's and DVC's own books (an experiment or a queue writes there by design), and the trainer's lock file

@@ -1,1 +1,1 @@
-"""DVC stage `check`: the whole params.yaml against the schema, before any stage runs."""
+"""DVC stage `check`: the whole params.yaml against the knobs' declarations, before any stage runs."""

@@ -9,13 +9,19 @@ Out: CHECKED_FILE, whose content never changes: the scrape stage depends on it, 
      stage's outputs: the last good run's data, model and samples stay. So does a training setting
      whose memory (`common/costs.py`) exceeds this machine's: the corpus is not known yet, so the
      shuffle buffer is counted as full (train.shuffle_buffer windows) and the vocabulary as 256.
+     A knob's old name or value (one release long) is renamed in PARAMS_FILE itself, every other byte
+     kept (`rename.py`), and said on stdout: DVC reads the stages' params from the file after this
+     stage has run, so the stages after it see the new names, and the same values.
 """
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from common.costs import gigabytes, machine_memory_bytes, memory_refusal, training_parts
-from common.params import ParamsError, load_params, lookup
+from common.knobs import lookup
+from common.params import UNTIL, ParamsError, load_params
+from pipeline.check.rename import renamed
 
 CHECKED = "params.yaml passed the schema check of common/params.py. This text never changes.\n"
 MAX_VOCAB = 256   # uint8 ids (common/vocab.py)
@@ -40,11 +46,27 @@ def check_costs(params: dict, memory: int, source: str = "params.yaml") -> int:
     return sum(parts.values())
 
 
+def rename_in_place(path: Path) -> list[str]:
+    """Rename the old names and values in the params file `path` (atomically); what was renamed."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []  # load_params names the problem
+    new, notes = renamed(text)
+    if notes:
+        temporary = path.with_name(f".{path.name}.renamed")
+        temporary.write_bytes(new.encode("utf-8"))
+        os.replace(temporary, path)
+    return notes
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m pipeline.check", description=__doc__.splitlines()[0])
     parser.add_argument("params_file", type=Path, help="the params file to check (params.yaml)")
     parser.add_argument("checked_file", type=Path, help="written when the file passes; its content is fixed")
     args = parser.parse_args(argv)
+    for note in rename_in_place(args.params_file):
+        print(f"check: renamed in {args.params_file}: {note} ({UNTIL}); commit the file.")
     memory = machine_memory_bytes()
     try:
         need = check_costs(load_params(args.params_file), memory, str(args.params_file))

@@ -17,8 +17,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from common.params import ParamsError, params_file_here
-from common.settings import CleanSettings, load_settings
+from common.params import ParamsError, load_settings, params_file_here
+from common.settings import CleanSettings
 from pipeline.clean.build import PARSERS, build_corpus, clean_page, report
 from pipeline.clean.corpus import CleanError
 from pipeline.clean.text import TEXT

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from common.generate import SampleError
-from common.params import ParamsError
-from common.settings import SampleSettings, load_settings
+from common.params import ParamsError, load_settings
+from common.settings import SampleSettings
 from pipeline.sample.samples import write_samples
 
 

@@ -1,6 +1,6 @@
 """DVC stage `scrape`: `python -m pipeline.scrape SAMPLE_SITE RAW_DIR` (dvc.yaml passes the paths).
 
-In: params `scrape.*`; with `scrape.source: sample`, the bundled site in SAMPLE_SITE; with
+In: params `scrape.*`; with `scrape.source: offline`, the bundled site in SAMPLE_SITE; with
 `scrape.source: text`, the files named by `scrape.text.path` and `scrape.text.pattern`.
 Out: `RAW_DIR/<source>/<site>/{pages/, manifest.jsonl, episodes.json}` (docs/contracts.md); a
 summary per site on stdout; exit code 0, or 1 when a site yielded no usable page or more than
@@ -14,8 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from common.params import ParamsError
-from common.settings import ScrapeSettings, load_settings
+from common.params import ParamsError, load_settings
+from common.settings import ScrapeSettings
 from pipeline.scrape.text import SOURCE as TEXT, TextSourceError, store_texts, summary
 from scrapers.run import INTERRUPTED, run_main, scrape, stop_signals, stopped_line
 
@@ -24,7 +24,7 @@ RESUME = "run `dvc repro` again to resume"
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m pipeline.scrape", description=__doc__.splitlines()[0])
-    parser.add_argument("sample_site", type=Path, help="the bundled sample site (used with scrape.source: sample)")
+    parser.add_argument("sample_site", type=Path, help="the bundled sample site (used with scrape.source: offline)")
     parser.add_argument("raw_dir", type=Path, help="where the pages are stored, one folder per source and site")
     args = parser.parse_args(argv)
 

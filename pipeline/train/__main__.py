@@ -13,8 +13,8 @@ import signal
 import sys
 from pathlib import Path
 
-from common.params import ParamsError
-from common.settings import TrainSettings, load_settings
+from common.params import ParamsError, load_settings
+from common.settings import TrainSettings
 from common.vocab import VocabError
 from common.windows import WindowError
 from pipeline.train.callbacks import Interrupted, NonFiniteLoss, StopRequest

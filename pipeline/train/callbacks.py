@@ -6,7 +6,7 @@ In:  a `dvclive.Live`, the checkpoint directory and fingerprint, the vocabulary 
 Out: per epoch, DVCLive metrics (`train/…` and `eval/…`: loss, last-position loss and accuracy,
      learning rate, characters per second, and what the evaluator adds: `eval/nats_per_char`,
      `eval/bpc`, `eval/perplexity`), a checkpoint, and
-     every `sample_every` epochs a short sample per temperature in `<live dir>/samples/`. When a
+     every `preview_every` epochs a short preview per temperature in `<live dir>/samples/`. When a
      stop is requested: a checkpoint at the end of the batch being trained, then `Interrupted`.
 """
 from __future__ import annotations
@@ -169,16 +169,16 @@ class Checkpointer(keras.callbacks.Callback):
                 raise Interrupted(f"after epoch {self.epochs_done}")
 
 
-class SampleWriter(keras.callbacks.Callback):
-    """Every `every` epochs, writes a short sample per temperature, so a run shows its progress; not
+class PreviewWriter(keras.callbacks.Callback):
+    """Every `every` epochs, writes a short preview per temperature, so a run shows its progress; not
     after an epoch in which `guard` saw a non-finite loss (sampling NaN probabilities fails)."""
 
     def __init__(self, directory: Path, chars: list[str], prompt: str, settings: TrainSettings,
                  guard: NaNGuard | None = None):
         super().__init__()
         self.directory, self.chars, self.prompt, self.guard = Path(directory), chars, prompt, guard
-        self.every, self.seed = settings.sample_every, settings.seed
-        self.temperatures, self.length = settings.sample_temperatures, settings.sample_length
+        self.every, self.seed = settings.preview_every, settings.seed
+        self.temperatures, self.length = settings.preview_temperatures, settings.preview_length
         self.stepper = None
 
     def on_train_begin(self, logs=None):
@@ -189,7 +189,7 @@ class SampleWriter(keras.callbacks.Callback):
         self.directory.mkdir(parents=True, exist_ok=True)
         files = sorted(p.name for p in self.directory.glob("epoch-*.md"))
         listed = "".join(f"- [{name}]({name})\n" for name in files) or "(none yet)\n"
-        every = f"every {self.every} epochs" if self.every > 0 else "never (`train.sample_every: 0`)"
+        every = f"every {self.every} epochs" if self.every > 0 else "never (`train.preview_every: 0`)"
         (self.directory / "index.md").write_text(f"# Samples during training, {every}\n\n{listed}", encoding="utf-8")
 
     def on_epoch_end(self, epoch, logs=None):

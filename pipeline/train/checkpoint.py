@@ -32,12 +32,15 @@ import keras
 import numpy as np
 
 import common.model  # noqa: F401  (registers the custom layer and metrics that load_model() needs)
+from common.knobs import flagged
+from common.settings import TrainSettings
 from common.windows import file_sha256
 from pipeline.train import history
 
 STATE = "state.json"
-# Changing these makes a model of another shape: its weights cannot be loaded at all.
-SHAPE_KEYS = ("hidden_units", "layers", "embedding", "vocab_sha256")
+# Changing these makes a model of another shape (`shape=True` on the knobs' declarations, and the
+# vocabulary): its weights cannot be loaded at all.
+SHAPE_KEYS = (*flagged(TrainSettings, "shape"), "vocab_sha256")
 
 
 class CheckpointError(RuntimeError):

@@ -14,14 +14,16 @@ import ast
 import hashlib
 from pathlib import Path
 
+from common.knobs import flagged
 from common.settings import TrainSettings, json_ready
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
 PACKAGES = ("common", "scrapers", "pipeline")
 ENTRY = "pipeline.train.__main__"
-# Not part of what the weights are: changing these resumes the run. `epochs` is here because an
-# exact resume of a shorter run, trained on, gives the same weights as the longer run from scratch...
-FREE_KEYS = ("epochs", "sample_every", "sample_temperatures", "sample_length", "strategy", "jit_compile")
+# Not part of what the weights are (`resumes=True` on their declarations, common/settings.py): changing
+# these resumes the run. `epochs` is there because an exact resume of a shorter run, trained on, gives
+# the same weights as the longer run from scratch...
+FREE_KEYS = flagged(TrainSettings, "resumes")
 # ... unless the learning rate follows a schedule over the whole run, which `epochs` stretches.
 SPANS_THE_RUN = ("cosine",)
 

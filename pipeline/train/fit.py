@@ -39,7 +39,7 @@ from common.settings import TrainSettings
 from common.vocab import load_vocab
 from common.windows import WindowError, read_meta
 from pipeline.train import checkpoint, history
-from pipeline.train.callbacks import (Checkpointer, EpochLogger, Interrupted, NaNGuard, NonFiniteLoss, SampleWriter,
+from pipeline.train.callbacks import (Checkpointer, EpochLogger, Interrupted, NaNGuard, NonFiniteLoss, PreviewWriter,
                                       StopRequest)
 from pipeline.train.data import batches_per_epoch, training_batches, window_dataset
 from pipeline.train.distribute import (chief_ints, is_chief, make_strategy, shard_by_data, share_state,
@@ -178,7 +178,7 @@ def _fit(windows_dir: Path, corpus_dir: Path, model_dir: Path, live_dir: Path, c
     with Live(str(live_dir), dvcyaml=False, save_dvc_exp=False, resume=not resume.fresh) as live:
         live.step = resume.epochs_done  # the checkpoint, not DVCLive's own count, says where the run is
         logger = EpochLogger(live, predicted, StreamEvaluator(ids["val"]), guard)
-        sampler = SampleWriter(live_dir / "samples", chars, prompt, settings, guard)
+        sampler = PreviewWriter(live_dir / "samples", chars, prompt, settings, guard)
         callbacks = [*fit_args["callbacks"], guard, logger, sampler, saver]  # saver last: it may stop
         fit_epochs(model, windows_dir, settings, resume, batches, common,
                    dict(validation_data=val_data, callbacks=callbacks, verbose=fit_args["verbose"]), guard)

@@ -9,8 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from common.params import ParamsError
-from common.settings import WindowSettings, load_settings
+from common.params import ParamsError, load_settings
+from common.settings import WindowSettings
 from common.vocab import VocabError
 from common.windows import WindowError
 from pipeline.window.write import make_windows

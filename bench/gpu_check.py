@@ -29,8 +29,8 @@ import tensorflow as tf
 from common.model import Stepper, precision
 from common.params import load_settings
 from common.settings import TrainSettings, WindowSettings
+from pipeline.train.build import compile_model
 from pipeline.train.checkpoint import Resume
-from pipeline.train.fit import compile_model
 from pipeline.window.write import make_windows
 from sample import stateful_chars_per_second  # bench/ is this script's own folder, first on sys.path
 from train import PROJECT, matmul_peak_gflops, throughput, train_flops_per_char

@@ -36,6 +36,7 @@ from pipeline.train.data import batches_per_epoch
 from pipeline.train.evaluate import block_nats
 from pipeline.train.evaluate import StreamEvaluator
 from pipeline.train.fit import train
+from pipeline.train.paths import TrainPaths
 from pipeline.window.write import make_windows
 from pipeline.workspace import dvc, prepare_workspace
 
@@ -115,8 +116,9 @@ def run_recipe(name: str, settings: TrainSettings, step: int, corpus_dir: Path, 
     val_ids = encode((corpus_dir / "val.txt").read_text(encoding="utf-8"), chars, "val")
     clock = Clock(val_ids, args.budget, args.every)
     started = time.perf_counter()
-    summary = train(windows, corpus_dir, windows.parent / "models", windows.parent / "dvclive",
-                    windows.parent / "checkpoints", settings, verbose=0, callbacks=(clock,))
+    out = windows.parent
+    summary = train(TrainPaths(windows, corpus_dir, out / "models", out / "checkpoints", out / "dvclive"), settings,
+                    verbose=0, callbacks=(clock,))
     stepper = Stepper(keras.models.load_model(windows.parent / "models" / "model.keras"))
     prompt = pick_prompt("", corpus_dir / "val.txt", settings.section_length, 1)
     sample = generate(stepper, chars, prompt, length=300, temperature=0.5, seed=1)[0]
@@ -139,8 +141,9 @@ def probe_seconds(settings: TrainSettings, windows: Path, corpus_dir: Path, root
             times.append(time.perf_counter() - self.started)
             self.model.stop_training = len(times) >= 25
 
-    train(windows, corpus_dir, root / "probe" / "models", root / "probe" / "dvclive", root / "probe" / "checkpoints",
-          probe, verbose=0, callbacks=(Batches(),))
+    out = root / "probe"
+    train(TrainPaths(windows, corpus_dir, out / "models", out / "checkpoints", out / "dvclive"), probe, verbose=0,
+          callbacks=(Batches(),))
     return sorted(times[5:])[len(times[5:]) // 2]
 
 

@@ -36,9 +36,9 @@ from common.params import load_settings
 from common.presets import OFFLINE
 from common.settings import TrainSettings, WindowSettings
 from common.vocab import load_vocab
+from pipeline.train.build import compile_model
 from pipeline.train.checkpoint import Resume
-from pipeline.train.data import training_batches
-from pipeline.train.fit import compile_model
+from pipeline.train.data import Batching, Order, training_batches
 from pipeline.workspace import dvc, prepare_workspace
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -100,9 +100,8 @@ def train_flops_per_char(settings: TrainSettings, vocab: int) -> float:
 def throughput(windows: Path, chars: list[str], settings: TrainSettings, batches: int) -> float:
     """Predicted characters per second over `batches` training steps of `fit`, after a warm-up."""
     model = compile_model(settings, len(chars), Resume(0, 0, ""), Path(), batches + 5)
-    data = training_batches(windows, first_epoch=0, skip=0, epochs=1, shuffle_buffer=settings.shuffle_buffer,
-                            seed=1, section_length=settings.section_length, chars=chars,
-                            batch_size=settings.batch_size, objective="all")
+    data = training_batches(windows, Batching(settings.section_length, chars, settings.batch_size, "all"),
+                            Order(settings.shuffle_buffer, seed=1), first_epoch=0, skip=0, epochs=1)
     data = data.repeat()
     model.fit(data.take(5), verbose=0, shuffle=False)
     start = time.perf_counter()

@@ -98,10 +98,10 @@ def per_window_writer(text_ids: np.ndarray, path: Path, n_windows: int, step: in
 
 
 def reader_batches_per_second(windows_dir: Path, chars: list[str], seconds: float = 5.0) -> float:
-    from pipeline.train.data import window_dataset
+    from pipeline.train.data import Batching, Order, window_dataset
 
-    dataset = window_dataset(windows_dir, "train", section_length=SECTION_LENGTH, chars=chars, batch_size=BATCH_SIZE,
-                             shuffle_buffer=10_000, seed=0, repeat=True)
+    dataset = window_dataset(windows_dir, "train", Batching(SECTION_LENGTH, chars, BATCH_SIZE),
+                             Order(shuffle_buffer=10_000, seed=0, repeat=True))
     iterator = iter(dataset)
     for _ in range(50):  # warm-up: fill the shuffle buffer and the prefetch queue
         next(iterator)

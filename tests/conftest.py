@@ -76,11 +76,12 @@ def write_tiny_windows(root: Path, text: str = TINY_TEXT, section_length: int = 
 def run_training(root: Path, settings: TrainSettings, **kwargs) -> dict:
     """`pipeline.train.fit.train` on the tiny windows under `root`, outside any git/DVC repo."""
     from pipeline.train.fit import train
+    from pipeline.train.paths import TrainPaths
 
     cwd = os.getcwd()
     os.chdir(root)  # so DVCLive only writes files and never looks for a repo
     try:
-        return train(root / "windows", root / "corpus", root / "models", root / "dvclive", root / "checkpoints",
-                     settings, verbose=0, **kwargs)
+        paths = TrainPaths(root / "windows", root / "corpus", root / "models", root / "checkpoints", root / "dvclive")
+        return train(paths, settings, verbose=0, **kwargs)
     finally:
         os.chdir(cwd)

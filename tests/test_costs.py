@@ -87,9 +87,9 @@ if mode == "write":
                  progress=False)
 else:
     from common.vocab import load_vocab
-    from pipeline.train.data import window_dataset
-    data = window_dataset(root / "windows", "train", section_length=section, chars=load_vocab(root / "corpus/vocab.json"),
-                          batch_size=1, objective="all", shuffle_buffer=int(sys.argv[5]), seed=1)
+    from pipeline.train.data import Batching, Order, window_dataset
+    batching = Batching(section, load_vocab(root / "corpus/vocab.json"), 1, "all")
+    data = window_dataset(root / "windows", "train", batching, Order(shuffle_buffer=int(sys.argv[5]), seed=1))
     next(iter(data))   # the first batch comes only once the buffer is full
     print(json.dumps(next(int(line.split()[1]) * 1024 for line in open("/proc/self/status")
                           if line.startswith("VmHWM"))))

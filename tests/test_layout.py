@@ -1,11 +1,12 @@
 """The layout keeps its promises: dvc.yaml's deps cover exactly the code each stage imports, imports
-run one way (common <- scrapers <- pipeline, no stage into another, no cycle), no module is long,
-and nothing points outside the repository.
+run one way (common <- scrapers <- pipeline, no stage into another, no cycle), no module is long, no
+function of the stages takes more than six parameters, and nothing points outside the repository.
 
 A stage's code is found by `modulefinder` (the standard library's own import scanner, which also
 sees imports inside functions), run on the module its `cmd` names, independently of how dvc.yaml
 lists it.
 """
+import ast
 import re
 from modulefinder import ModuleFinder
 from pathlib import Path
@@ -141,6 +142,42 @@ def test_no_module_is_longer_than_the_limit():
     long = {str(path.relative_to(PROJECT)): n for path in source_files()
             if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert not long, f"modules over {MAX_LINES} lines: {long}"
+
+
+MAX_PARAMETERS = 6
+
+
+def parameter_counts(source: str, name: str) -> dict[str, int]:
+    """Every function and method in `source` (the file `name`), as `name:line function`, with its
+    parameters: positional, keyword-only, *args and **kwargs all count; a method's `self` or `cls` does not."""
+    counts = {}
+    tree = ast.parse(source)
+    methods = {id(node) for owner in ast.walk(tree) if isinstance(owner, ast.ClassDef) for node in owner.body}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = node.args
+            names = [a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)]
+            names += [a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None]
+            if id(node) in methods and names[:1] in (["self"], ["cls"]):
+                names = names[1:]
+            counts[f"{name}:{node.lineno} {node.name}"] = len(names)
+    return counts
+
+
+def test_no_function_of_the_stages_or_the_app_takes_more_than_six_parameters():
+    """More travel as one value (e.g. TrainPaths, data.Batching, a settings object): five paths passed
+    through three signatures, in two orders, was how this began."""
+    files = {str(path.relative_to(PROJECT)): path.read_text(encoding="utf-8") for name in ("pipeline", "app")
+             for path in sorted((PROJECT / name).rglob("*.py")) if "__pycache__" not in path.parts}
+    counts = {where: n for name, source in files.items() for where, n in parameter_counts(source, name).items()}
+    assert len(counts) > 100, "the walk found too few functions to be looking at the code"
+    many = {where: n for where, n in counts.items() if n > MAX_PARAMETERS}
+    assert not many, f"functions with more than {MAX_PARAMETERS} parameters: {many}"
+
+
+def test_the_parameter_count_sees_keyword_only_and_starred_ones_but_not_self():
+    probe = "class C:\n    def m(self, a, *b, c, **d):\n        pass\n\n\ndef f(self, x=1, /, *, y):\n    pass\n"
+    assert parameter_counts(probe, "probe.py") == {"probe.py:2 m": 4, "probe.py:6 f": 3}
 
 
 def test_nothing_points_outside_the_repository():

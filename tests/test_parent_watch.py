@@ -2,7 +2,7 @@
 started it; one started by hand with `nohup … &` outlives the shell and session that started it.
 
 A real process tree: a starter process runs `<shell> -c "python watcher.py"`, the watcher runs
-`guard.watch_parent`, and the starter is killed as `kill` kills `dvc repro` (or, for nohup, it just
+`parent_watch.watch_parent`, and the starter is killed as `kill` kills `dvc repro` (or, for nohup, it just
 exits, as a login shell does when an ssh session ends).
 """
 import os
@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from pipeline.train.guard import watch_parent
+from pipeline.train.parent_watch import watch_parent
 
 class Stop:
     reason = None

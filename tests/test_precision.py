@@ -140,7 +140,7 @@ def test_jit_compile_is_each_runs_choice_and_on_a_gpu_the_cudnn_kernel_is_said(t
 
     rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")  # `from ... import rnn` is a function
     from pipeline.train import checkpoint
-    from pipeline.train.fit import compile_model
+    from pipeline.train.build import compile_model
 
     chars = write_tiny_windows(tmp_path)
     run_training(tmp_path, replace(TINY_SETTINGS, epochs=1))

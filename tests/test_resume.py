@@ -18,7 +18,7 @@ import yaml
 
 from conftest import PROJECT, TINY_SETTINGS, write_tiny_windows
 from pipeline.train import checkpoint
-from pipeline.train.data import training_batches
+from pipeline.train.data import Batching, Order, training_batches
 from pipeline.train.fingerprint import code_files, fingerprint
 from pipeline.workspace import with_overrides
 
@@ -182,17 +182,17 @@ def test_a_crash_while_saving_keeps_the_previous_model_and_position_together(tmp
 
 def test_each_epoch_has_its_own_order_and_can_be_rebuilt_alone(tmp_path):
     chars = write_tiny_windows(tmp_path)
-    data = dict(section_length=12, chars=chars, batch_size=32, shuffle_buffer=1000, seed=7)
+    data = (tmp_path / "windows", Batching(12, chars, 32), Order(shuffle_buffer=1000, seed=7))
 
     def inputs(dataset):
         return np.concatenate([x.numpy() for x, _ in dataset])
 
-    run = inputs(training_batches(tmp_path / "windows", first_epoch=0, skip=0, epochs=3, **data))
+    run = inputs(training_batches(*data, first_epoch=0, skip=0, epochs=3))
     per_epoch = len(run) // 3
     epochs = [run[i * per_epoch:(i + 1) * per_epoch] for i in range(3)]
     assert not np.array_equal(epochs[1], epochs[2])  # a new order every epoch
     assert sorted(map(bytes, epochs[1])) == sorted(map(bytes, epochs[2]))  # of the same windows
-    rest = inputs(training_batches(tmp_path / "windows", first_epoch=1, skip=3, epochs=3, **data))
+    rest = inputs(training_batches(*data, first_epoch=1, skip=3, epochs=3))
     np.testing.assert_array_equal(rest, run[per_epoch + 3 * 32:])  # another process would see the same
 
 
@@ -213,8 +213,8 @@ def test_a_long_run_builds_its_batches_lazily(tmp_path):
     """Fails if every epoch's dataset is built up front: 43 ms each made `epochs: 10000` hang for minutes
     before the first batch (bench/quality.py did), here it would take days."""
     chars = write_tiny_windows(tmp_path)
-    common = dict(section_length=12, chars=chars, batch_size=32, shuffle_buffer=1000, seed=7)
-    one = training_batches(tmp_path / "windows", first_epoch=0, skip=0, epochs=1, **common)
-    many = training_batches(tmp_path / "windows", first_epoch=0, skip=2, epochs=10**7, **common)
+    data = (tmp_path / "windows", Batching(12, chars, 32), Order(shuffle_buffer=1000, seed=7))
+    one = training_batches(*data, first_epoch=0, skip=0, epochs=1)
+    many = training_batches(*data, first_epoch=0, skip=2, epochs=10**7)
     assert int(many.cardinality()) == int(one.cardinality()) * 10**7 - 2
     np.testing.assert_array_equal(next(iter(many))[0], list(one)[2][0])

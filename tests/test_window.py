@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import write_corpus as write_corpus_files
-from pipeline.train.data import window_dataset
+from pipeline.train.data import Batching, Order, window_dataset
 from common.vocab import VocabError
 from common.windows import WindowError, count_windows
 from common.settings import WindowSettings
@@ -27,8 +27,7 @@ def reference_windows(text, chars, section_length, step):
 
 def read_back(windows_dir, split, chars, section_length, batch_size=7):
     inputs, targets = [], []
-    for x, y in window_dataset(windows_dir, split, section_length=section_length, chars=chars,
-                               batch_size=batch_size):
+    for x, y in window_dataset(windows_dir, split, Batching(section_length, chars, batch_size)):
         inputs.append(x.numpy())
         targets.append(y.numpy())
     if not inputs:
@@ -115,9 +114,9 @@ def test_reader_refuses_other_section_length_and_vocab(tmp_path):
     make_windows(tmp_path / "corpus", tmp_path / "w", tmp_path / "m.json", WindowSettings(20, 3, "none"),
                  progress=False)
     with pytest.raises(WindowError, match=r"meta.json: windows have section_length 20, but 50"):
-        window_dataset(tmp_path / "w", "train", section_length=50, chars=chars, batch_size=4)
+        window_dataset(tmp_path / "w", "train", Batching(50, chars, 4))
     with pytest.raises(WindowError, match="another vocabulary"):
-        window_dataset(tmp_path / "w", "train", section_length=20, chars=chars + ["~"], batch_size=4)
+        window_dataset(tmp_path / "w", "train", Batching(20, chars + ["~"], 4))
 
 
 @pytest.mark.parametrize("garbage", ["[]", '{"section_length": 20}'])
@@ -127,7 +126,7 @@ def test_reader_names_a_meta_json_of_another_shape(tmp_path, garbage):
     (tmp_path / "w").mkdir()
     (tmp_path / "w" / "meta.json").write_text(garbage)
     with pytest.raises(WindowError, match=r"meta.json: not the window metadata.*dvc repro -f window"):
-        window_dataset(tmp_path / "w", "train", section_length=20, chars=["a"], batch_size=4)
+        window_dataset(tmp_path / "w", "train", Batching(20, ["a"], 4))
 
 
 def test_reader_names_a_truncated_shard(tmp_path):
@@ -137,7 +136,7 @@ def test_reader_names_a_truncated_shard(tmp_path):
     shard = tmp_path / "w" / meta["splits"]["train"]["shards"][0]["file"]
     shard.write_bytes(shard.read_bytes()[:-10])
     with pytest.raises(WindowError, match=f"{shard.name}: .*truncated or corrupt"):
-        window_dataset(tmp_path / "w", "train", section_length=20, chars=chars, batch_size=4)
+        window_dataset(tmp_path / "w", "train", Batching(20, chars, 4))
 
 
 def test_character_outside_vocab_is_named(tmp_path):
@@ -154,8 +153,7 @@ def test_all_positions_objective_reads_the_shifted_window(tmp_path):
                  progress=False)
     expected = reference_windows(TEXT, chars, 16, 5)
     inputs, targets = [], []
-    for x, y in window_dataset(tmp_path / "w", "train", section_length=16, chars=chars, batch_size=9,
-                               objective="all"):
+    for x, y in window_dataset(tmp_path / "w", "train", Batching(16, chars, 9, "all")):
         assert y.shape[1] == 16
         inputs.append(x.numpy())
         targets.append(y.numpy())
@@ -172,7 +170,7 @@ def test_reader_names_a_corrupted_shard_of_the_right_size(tmp_path):
     data[len(data) // 2] ^= 0xFF
     shard.write_bytes(bytes(data))
     with pytest.raises(WindowError, match=f"{shard.name}: its content does not match the sha256"):
-        window_dataset(tmp_path / "w", "val", section_length=20, chars=chars, batch_size=4)
+        window_dataset(tmp_path / "w", "val", Batching(20, chars, 4))
 
 
 def test_shuffled_reading_is_seeded_and_a_permutation(tmp_path):
@@ -181,8 +179,8 @@ def test_shuffled_reading_is_seeded_and_a_permutation(tmp_path):
                  progress=False)
 
     def read(seed):
-        batches = window_dataset(tmp_path / "w", "train", section_length=10, chars=chars, batch_size=16,
-                                 shuffle_buffer=1000, seed=seed)
+        batches = window_dataset(tmp_path / "w", "train", Batching(10, chars, 16),
+                                 Order(shuffle_buffer=1000, seed=seed))
         return np.concatenate([x.numpy() for x, _ in batches])
 
     expected = reference_windows(TEXT, chars, 10, 2)[:, :-1]

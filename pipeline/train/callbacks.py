@@ -1,7 +1,7 @@
 """Keras callbacks of the `train` stage: DVCLive logging, checkpoints, NaN guard, progress samples,
 and stopping cleanly on a signal.
 
-In:  a `dvclive.Live`, the checkpoint directory and fingerprint, the vocabulary and a prompt, and a
+In:  a `dvclive.Live`, the run's paths (`paths.py`) and fingerprint, the vocabulary and a prompt, and a
      `StopRequest` that SIGINT/SIGTERM set.
 Out: per epoch, DVCLive metrics (`train/…` and `eval/…`: loss, last-position loss and accuracy,
      learning rate, characters per second, and what the evaluator adds: `eval/nats_per_char`,
@@ -23,6 +23,7 @@ from common.generate import generate
 from common.model import Stepper
 from common.settings import TrainSettings
 from pipeline.train import checkpoint
+from pipeline.train.paths import TrainPaths
 
 
 class NonFiniteLoss(RuntimeError):
@@ -140,10 +141,11 @@ class Checkpointer(keras.callbacks.Callback):
     """Saves a checkpoint after every epoch that ended with a finite loss; when a stop is requested,
     saves one at the end of the current batch (or epoch) and raises `Interrupted`."""
 
-    def __init__(self, directory: Path, live_dir: Path, current: dict, guard: NaNGuard, stop: StopRequest,
-                 batches_per_epoch: int, resume: checkpoint.Resume):
+    def __init__(self, paths: TrainPaths, current: dict, guard: NaNGuard, stop: StopRequest, batches_per_epoch: int,
+                 resume: checkpoint.Resume):
         super().__init__()
-        self.directory, self.live_dir, self.current, self.guard, self.stop = directory, live_dir, current, guard, stop
+        self.directory, self.live_dir, self.current = paths.checkpoints, paths.dvclive, current
+        self.guard, self.stop = guard, stop
         self.batches_per_epoch = batches_per_epoch
         self.epoch, self.epochs_done, self.offset = resume.epochs_done, resume.epochs_done, resume.batches_done
         self.metric_states = resume.metric_states

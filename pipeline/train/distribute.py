@@ -4,10 +4,10 @@ the outputs, and what the workers of a multi-worker run must agree on.
 In:  `train.strategy`; for `multi_worker`, the `TF_CONFIG` environment variable (the cluster's
      `host:port` list and this process's place in it), set on every worker.
 Out: `make_strategy(name)`, created before any other TensorFlow work (MultiWorkerMirroredStrategy
-     refuses to start once TensorFlow is initialised); `is_chief(strategy)`; `worker_dirs(...)`: the
+     refuses to start once TensorFlow is initialised); `is_chief(strategy)`; `worker_paths(...)`: the
      real output directories for the chief, a temporary directory for every other worker (deleted
-     after, so only the chief writes `models/`, `checkpoints/`, `dvclive/`); `chief_ints(...)` and
-     `share_state(...)`: the chief's resume position and weights (with optimizer state) on every
+     after, so only the chief writes `models/`, `checkpoints/`, `dvclive/`); `following_chief(...)`
+     and `share_state(...)`: the chief's resume position and weights (with optimizer state) on every
      worker, so a resumed multi-worker run needs the chief's checkpoint only; `shard_by_data`:
      every worker reads all windows and keeps its share of each batch (the window stage writes one
      shard per split, too few for sharding by file; the cost is that each worker parses every record).
@@ -37,8 +37,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from pipeline.train.checkpoint import random_state_variables
-
+from pipeline.train.checkpoint import Resume, random_state_variables
+from pipeline.train.paths import TrainPaths
 
 TESTED_KERAS = "Keras 3.15 (tested with 3.15.1; pyproject.toml pins keras>=3.15,<3.16)"
 
@@ -114,15 +114,15 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
 
 
 @contextmanager
-def worker_dirs(strategy: tf.distribute.Strategy, *directories: Path):
-    """The directories as given on the chief; on any other worker, the same names in a temporary
-    directory that is deleted when the run ends, however it ends."""
+def worker_paths(strategy: tf.distribute.Strategy, paths: TrainPaths):
+    """The paths as given on the chief; on any other worker, the outputs under the same names in a
+    temporary directory that is deleted when the run ends, however it ends."""
     if is_chief(strategy):
-        yield directories
+        yield paths
         return
     scratch = Path(tempfile.mkdtemp(prefix="scriptlm-worker-"))
     try:
-        yield tuple(scratch / Path(d).name for d in directories)
+        yield paths.outputs_in(scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -147,11 +147,16 @@ def _chief_values(strategy: tf.distribute.Strategy, values: list[tf.Tensor]) -> 
     return result
 
 
-def chief_ints(strategy: tf.distribute.Strategy, values: list[int]) -> list[int]:
-    """The chief's `values` on every worker (unchanged without several workers)."""
+def following_chief(strategy: tf.distribute.Strategy, resume: Resume) -> Resume:
+    """The chief's resume position on every worker (`resume` as it is without several workers, or
+    where they agree)."""
     if workers(strategy) < 2:
-        return values
-    return [int(v) for v in _chief_values(strategy, [tf.constant(values, tf.int64)])[0].numpy()]
+        return resume
+    mine = [resume.epochs_done, resume.batches_done]
+    position = [int(v) for v in _chief_values(strategy, [tf.constant(mine, tf.int64)])[0].numpy()]
+    if position == mine:
+        return resume
+    return Resume(*position, f"following the chief, from epoch {position[0]}, batch {position[1]}")
 
 
 def share_state(strategy: tf.distribute.Strategy, model, source=None) -> None:
@@ -176,6 +181,14 @@ def weights_digest(model) -> str:
     for weights in model.get_weights():
         digest.update(weights.astype("float32").tobytes())
     return digest.hexdigest()
+
+
+def say_done(strategy: tf.distribute.Strategy, model) -> None:
+    """On a multi-worker run, which worker is done, and its weights' digest (equal on workers that agree)."""
+    if workers(strategy) > 1:
+        print(f"train: worker {strategy.cluster_resolver.task_type} {strategy.cluster_resolver.task_id} of "
+              f"{workers(strategy)}{' (the chief)' if is_chief(strategy) else ', whose outputs are not kept'} "
+              f"done; weights sha256 {weights_digest(model)}", flush=True)
 
 
 def shard_by_data(dataset: tf.data.Dataset) -> tf.data.Dataset:

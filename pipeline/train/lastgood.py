@@ -5,6 +5,9 @@ In:  the checkpoint directory and DVCLive's directory of the `train` stage, and 
 Out: `<checkpoints>/.last-good/`: a copy of the checkpoint as it was before the run started
      (state.json and the model and history it names, `checkpoint.py`), of DVCLive's files, and
      `attempt.json`, the fingerprint of the latest run that trained while the copy was kept.
+     `set_aside(current)`: `snapshot` then `take_back`, before the run reads its resume point;
+     `with put_back_on_failure():` around the training: `restore()` if it fails, `discard()` if it
+     finishes, nothing if it is interrupted (its checkpoint stays, to be resumed).
      `take_back(current)`: when the checkpoint in place belongs to another run than `current` and
      the copy to this one (params put back after an abandoned or killed run), the copy is put back;
      `restore()`: after a failure, the copy put back and dropped (with no earlier checkpoint, the
@@ -28,9 +31,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.train import history
+from pipeline.train.callbacks import Interrupted, NonFiniteLoss
 from pipeline.train.checkpoint import STATE, write_state
 
 KEPT = ".last-good"
@@ -65,6 +71,30 @@ class LastGood:
             return state.get("fingerprint") == json.loads((self.kept / ATTEMPT).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
+
+    def set_aside(self, current: dict) -> None:
+        """Before the run with fingerprint `current` clears or overwrites a file of the last good run:
+        copy it aside, and put it back if an abandoned attempt with other params replaced it."""
+        self.snapshot(current)
+        taken_back = self.take_back(current)
+        if taken_back:
+            print(taken_back, flush=True)
+
+    @contextmanager
+    def put_back_on_failure(self):
+        """Around the training: a run that fails puts the last good one back (and says so: in the
+        error of a non-finite loss, else on stderr); one that finishes drops the copy. An interrupted
+        run's checkpoint and curves stay, to be resumed."""
+        try:
+            yield
+        except (Interrupted, KeyboardInterrupt):
+            raise
+        except NonFiniteLoss as error:
+            raise NonFiniteLoss(f"{error} {self.restore()}") from None
+        except BaseException:
+            print(f"train: the run failed. {self.restore()}", file=sys.stderr, flush=True)
+            raise
+        self.discard()
 
     def snapshot(self, current: dict) -> None:
         """Copy the checkpoint and curves aside before the run with fingerprint `current` trains,

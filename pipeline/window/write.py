@@ -38,12 +38,13 @@ def iter_window_chunks(ids: np.ndarray, section_length: int, step: int, chunk: i
         yield ids[starts[:, None] + offsets]
 
 
-def write_split(ids: np.ndarray, split: str, out_dir: Path, *, section_length: int, step: int,
-                compression: str, windows_per_shard: int = WINDOWS_PER_SHARD, progress: bool = True) -> dict:
+def write_split(ids: np.ndarray, split: str, out_dir: Path, settings: WindowSettings, *,
+                windows_per_shard: int = WINDOWS_PER_SHARD, progress: bool = True) -> dict:
     """Write one split's windows as shards in `out_dir`; return its entry for meta.json."""
+    section_length, step = settings.section_length, settings.step
     total = count_windows(len(ids), section_length, step)
     n_shards = max(1, -(-total // windows_per_shard))
-    options = tf.io.TFRecordOptions(compression_type="GZIP" if compression == "gzip" else "")
+    options = tf.io.TFRecordOptions(compression_type="GZIP" if settings.compression == "gzip" else "")
     shards = []
     bar = tqdm(total=total, unit="win", desc=f"window {split}", disable=not progress, file=sys.stderr)
     for index in range(n_shards):
@@ -114,8 +115,7 @@ def make_windows(corpus_dir: Path, out_dir: Path, metrics_path: Path, settings: 
             "windows_per_record": WINDOWS_PER_RECORD, "vocab_size": len(chars),
             "vocab_sha256": vocab_hash(chars), "splits": {}}
     for split in SPLITS:
-        meta["splits"][split] = write_split(ids[split], split, out_dir, section_length=section_length, step=step,
-                                            compression=compression, windows_per_shard=windows_per_shard,
+        meta["splits"][split] = write_split(ids[split], split, out_dir, settings, windows_per_shard=windows_per_shard,
                                             progress=progress)
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     metrics_path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,51 +1,18 @@
-"""One trainer per workspace, and no trainer outliving the `dvc repro` that started it.
+"""No trainer outliving the `dvc repro` that started it.
 
-In:  the checkpoint directory, and the `StopRequest` that SIGINT/SIGTERM set.
-Out: `exclusive(directory)`: a context holding an exclusive `fcntl.flock` on `<directory>/.lock`
-     (which then holds the trainer's PID); a second trainer gets `Locked`, naming the PID that holds
-     it. The kernel releases the lock when its process dies, however it dies, so a stale lock file
-     never blocks a rerun. `watch_parent(stop)`: for a trainer DVC started (DVC_STAGE set), a daemon
-     thread that requests a stop, as SIGTERM does (finish the batch, save a checkpoint of exactly that
-     point, exit), when the process that started the trainer (the first ancestor that is not a
-     shell, `lineage()`) is gone: `kill` of `dvc repro` does not reach its child, which would
-     otherwise train on while the next `dvc repro` starts another on the same files.
-`.dvcignore` lists the lock file, so it is never part of the cached `checkpoints/` output.
+In:  the `StopRequest` that SIGINT/SIGTERM set; DVC_STAGE in the environment (DVC sets it for a stage's
+     command); /proc, for the process's ancestors.
+Out: `watch_parent(stop)`: for a trainer DVC started, a daemon thread that requests a stop, as SIGTERM
+     does (finish the batch, save a checkpoint of exactly that point, exit), when the process that
+     started the trainer (the first ancestor that is not a shell, `lineage()`) is gone: `kill` of
+     `dvc repro` does not reach its child, which would otherwise train on while the next `dvc repro`
+     starts another on the same files.
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import threading
-from contextlib import contextmanager
 from pathlib import Path
-
-LOCK = ".lock"
-
-
-class Locked(RuntimeError):
-    """Another trainer holds the checkpoint directory; the message names its PID and what to do."""
-
-
-@contextmanager
-def exclusive(directory: Path):
-    """Hold `<directory>/.lock` for the duration, or raise `Locked` at once."""
-    path = Path(directory) / LOCK
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # no O_TRUNC: the holder's PID stays readable
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-            raise Locked(f"{path}: another trainer (PID {holder}) is training in {directory}/ now. Wait for it "
-                         f"to finish, or stop it with `kill {holder}` (it saves a checkpoint to resume from), "
-                         "then rerun.") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
 
 SHELLS = {"sh", "dash", "bash", "zsh", "ksh", "mksh", "fish", "busybox"}
 

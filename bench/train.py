@@ -1,6 +1,6 @@
 """Benchmark: training throughput of the train stage's model against this machine's matmul peak.
 
-In:  nothing but the bundled sample site: a temporary DVC workspace runs scrape -> clean -> window on
+In:  nothing but the bundled offline site: a temporary DVC workspace runs scrape -> clean -> window on
      it (the real stages, with params.yaml's section_length and step), and this script trains the
      train stage's own model (`compile_model`) on those windows, with params.yaml's recipe.
 Out: human-readable lines and one JSON line last: the float32 matmul peak measured in the same run,
@@ -37,14 +37,14 @@ from common.vocab import load_vocab
 from pipeline.train.checkpoint import Resume
 from pipeline.train.data import training_batches
 from pipeline.train.fit import compile_model
-from pipeline.workspace import dvc, prepare_workspace
+from app.workspace import dvc, prepare_workspace
 
 PROJECT = Path(__file__).resolve().parent.parent
 ARTICLE_CORPUS_CHARS = 2_600_000  # the article's South Park corpus, 2.6 MB
 
 
-def sample_windows(root: Path) -> Path:
-    """Run the real scrape, clean and window stages on the sample site in a workspace under `root`."""
+def offline_windows(root: Path) -> Path:
+    """Run the real scrape, clean and window stages on the offline site in a workspace under `root`."""
     workspace = prepare_workspace(PROJECT, root / "ws", {"scrape.source": "sample", "scrape.delay": 0.0})
     dvc(["repro", "window"], workspace, capture=True)
     return workspace
@@ -118,7 +118,7 @@ def main() -> None:
     step = load_settings(WindowSettings, PROJECT / "params.yaml").step
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        workspace = sample_windows(Path(tmp))
+        workspace = offline_windows(Path(tmp))
         chars = load_vocab(workspace / "data/corpus/vocab.json")
         peak = matmul_peak_gflops()
         print(f"float32 matmul peak on this machine: {peak:.1f} GFLOP/s")

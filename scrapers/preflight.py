@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from scrapers.http import ScrapeError
 
-OFFLINE_HINT = "No network? Try the whole pipeline offline on the bundled sample site with `make demo`."
+OFFLINE_HINT = "No network? Try the whole pipeline offline on the bundled offline site with `make demo`."
 
 
 def check_reachable(url: str, timeout: float = 4.0) -> None:

@@ -17,7 +17,7 @@ from common.costs import (EVAL_POSITIONS, RECORD_WINDOWS, machine_memory_bytes, 
                           training_peak_bytes)
 from common.params import load_params
 from pipeline.check.__main__ import check_costs
-from pipeline.workspace import DEMO_OVERRIDES, with_overrides
+from app.workspace import DEMO_OVERRIDES, with_overrides
 
 PROJECT = Path(__file__).resolve().parent.parent
 GB = 10**9

@@ -7,7 +7,7 @@ import yaml
 
 from common.params import SCHEMA, ParamsError, check_params, load_params
 from common.settings import STAGE_SETTINGS, ScrapeSettings, TrainSettings, keys_of, settings_from
-from pipeline.workspace import with_overrides
+from app.workspace import with_overrides
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ Before the `check` stage, a typo key added beside the real one was never reporte
 bad value was caught only by the stage that reads it, after DVC had deleted that stage's outputs."""
 import pytest
 
-from pipeline.workspace import run
+from app.workspace import run
 from processes import dvc
 
 OUTPUTS = ["data/windows/meta.json", "metrics/windows.json", "models/model.keras", "data/samples",

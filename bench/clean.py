@@ -1,6 +1,6 @@
 """Benchmark: how fast the clean stage turns raw HTML into the corpus, on one core and on several.
 
-In:  the bundled sample site's transcript pages, grown into `--pages` pages of about `--page-kb` KB
+In:  the bundled offline site's transcript pages, grown into `--pages` pages of about `--page-kb` KB
      each (the body of each page repeated, plus one line that makes every page unique), written as
      a raw store (`episodes.json` + pages, both sites) in a temporary directory, deleted afterwards.
 Out: human-readable lines (MB of HTML per second for the parsers alone, per site, and for the whole
@@ -27,17 +27,17 @@ from common.params import load_settings  # noqa: E402
 from common.settings import CleanSettings  # noqa: E402
 from pipeline.clean import build as clean  # noqa: E402
 
-SAMPLE = PROJECT / "sample_site"
-# Where each site's script body is, in the sample pages: the part that is repeated to grow a page.
+OFFLINE_SITE = PROJECT / "offline_site"
+# Where each site's script body is, in the offline site's pages: the part that is repeated to grow a page.
 BODY = {"imsdb": re.compile(rb"(<pre>)(.*?)(<b>\s*THE END)", re.S),
         "livesinabox": re.compile(rb"(<hr>\n)(.*?)(<p( align=\"center\")?>(<strong>THE END</strong>|End)</p>)", re.S)}
 
 
-def sample_pages(site: str) -> list[bytes]:
+def offline_pages(site: str) -> list[bytes]:
     if site == "imsdb":
-        paths = sorted((SAMPLE / "imsdb" / "transcripts").glob("*.html"))
+        paths = sorted((OFFLINE_SITE / "imsdb" / "transcripts").glob("*.html"))
     else:
-        paths = sorted(p for p in (SAMPLE / "livesinabox" / "friends").rglob("*.*htm*") if p.name != "scripts.shtml")
+        paths = sorted(p for p in (OFFLINE_SITE / "livesinabox" / "friends").rglob("*.*htm*") if p.name != "scripts.shtml")
     return [path.read_bytes() for path in paths]
 
 
@@ -55,7 +55,7 @@ def make_store(raw: Path, pages: int, page_kb: int) -> int:
     """Write `pages` grown pages (half per site) and their episodes.json; return the HTML bytes."""
     total = 0
     for site in ("imsdb", "livesinabox"):
-        originals, entries = sample_pages(site), []
+        originals, entries = offline_pages(site), []
         (raw / "offline" / site / "pages").mkdir(parents=True)
         for number in range(pages // 2):
             data = grow(originals[number % len(originals)], site, page_kb * 1000, number)

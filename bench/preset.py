@@ -3,7 +3,7 @@
 In:  README.md's section "The CPU preset": its `dvc exp run -S scrape.source=text ...` command (the tiny
      Shakespeare run), read from the README itself so the command measured and the command printed
      cannot drift; the project's code and params.yaml, copied into a fresh git + DVC workspace
-     (`pipeline.workspace.prepare_workspace`) in a temporary directory, where the command runs.
+     (`app.workspace.prepare_workspace`) in a temporary directory, where the command runs.
 Out: the command's output as it runs, then: the wall time of the whole `dvc exp run` and of each stage
      in it, each epoch's training seconds (from the train stage's `train/chars_per_s`: batches only, no
      evaluation) and validation nats/char (DVCLive's TSVs), the final and the best with its epoch, the
@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pipeline.workspace import dvc_env, prepare_workspace
+from app.workspace import dvc_env, prepare_workspace
 from timed import machine, run_timed  # bench/ is this script's own folder, first on sys.path
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -38,7 +38,7 @@ from pipeline.train.evaluate import StreamEvaluator
 from pipeline.train.fit import train
 from pipeline.train.paths import TrainPaths
 from pipeline.window.write import make_windows
-from pipeline.workspace import dvc, prepare_workspace
+from app.workspace import dvc, prepare_workspace
 
 PROJECT = Path(__file__).resolve().parent.parent
 MARKS = (180, 600)

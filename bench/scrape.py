@@ -1,6 +1,6 @@
 """Benchmark: scraping both sites in parallel vs one after the other, and what a rerun asks for.
 
-In: the bundled `sample_site/` (both sites), each served on 127.0.0.1 by a ThreadingHTTPServer that
+In: the bundled `offline_site/` (both sites), each served on 127.0.0.1 by a ThreadingHTTPServer that
 waits `--latency` seconds (default 50 ms) before every answer; the `scrape` params of params.yaml
 with delay 0 and no limit.
 Out: human-readable lines, then ONE JSON line with `parallel_speedup` (pages/s of both sites at once
@@ -30,7 +30,7 @@ from common.params import load_settings  # noqa: E402
 from common.settings import ScrapeSettings  # noqa: E402
 from loopback import recording_handler  # noqa: E402
 from scrapers.run import scrape_sites, site_urls  # noqa: E402
-from scrapers.sample_site import serve_directory  # noqa: E402
+from scrapers.offline_site import serve_directory  # noqa: E402
 from scrapers.urls import rebase  # noqa: E402
 
 SITES = ["imsdb", "livesinabox"]
@@ -44,7 +44,7 @@ def scrape(settings: ScrapeSettings, urls: dict[str, str], out_dir: Path, togeth
                for report in scrape_sites(settings, batch, out_dir, progress=False, only_hosts={"127.0.0.1"}).values()]
     elapsed = time.perf_counter() - started
     if any(report.crawl.counts["failed"] or report.crawl.counts["skipped"] for report in reports):
-        raise SystemExit("bench: some sample pages failed or were skipped; is sample_site/ complete?")
+        raise SystemExit("bench: some offline pages failed or were skipped; is offline_site/ complete?")
     return elapsed, sum(report.crawl.counts["fetched"] for report in reports)
 
 
@@ -57,7 +57,7 @@ def main() -> None:
     settings = replace(load_settings(ScrapeSettings, PROJECT / "params.yaml"), sites=tuple(SITES), delay=0, limit=0)
     logs: dict[str, list[str]] = {site: [] for site in SITES}
     with ExitStack() as servers, tempfile.TemporaryDirectory(prefix="bench-scrape-") as scratch:
-        bases = {site: servers.enter_context(serve_directory(PROJECT / "sample_site" / site,
+        bases = {site: servers.enter_context(serve_directory(PROJECT / "offline_site" / site,
                                                              handler=recording_handler(logs[site], latency=args.latency)))
                  for site in SITES}
         urls = {site: rebase(url, bases[site]) for site, url in site_urls(settings).items()}

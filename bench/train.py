@@ -1,6 +1,6 @@
 """Benchmark: training throughput of the train stage's model against this machine's matmul peak.
 
-In:  nothing but the bundled sample site: a temporary DVC workspace runs scrape -> clean -> window on
+In:  nothing but the bundled offline site: a temporary DVC workspace runs scrape -> clean -> window on
      it (the real stages, with params.yaml's section_length and step), and this script trains the
      train stage's own model (`compile_model`) on those windows, with params.yaml's recipe.
 Out: human-readable lines and one JSON line last: the float32 matmul peak measured in the same run,
@@ -31,6 +31,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from app.workspace import dvc, prepare_workspace
 from common.model import build_model
 from common.params import load_settings
 from common.presets import OFFLINE
@@ -39,14 +40,13 @@ from common.vocab import load_vocab
 from pipeline.train.build import compile_model
 from pipeline.train.checkpoint import Resume
 from pipeline.train.data import Batching, Order, training_batches
-from pipeline.workspace import dvc, prepare_workspace
 
 PROJECT = Path(__file__).resolve().parent.parent
 ARTICLE_CORPUS_CHARS = 2_600_000  # the article's South Park corpus, 2.6 MB
 
 
-def sample_windows(root: Path) -> Path:
-    """Run the real scrape, clean and window stages on the sample site in a workspace under `root`."""
+def offline_windows(root: Path) -> Path:
+    """Run the real scrape, clean and window stages on the offline site in a workspace under `root`."""
     workspace = prepare_workspace(PROJECT, root / "ws", OFFLINE)
     dvc(["repro", "window"], workspace, capture=True)
     return workspace
@@ -119,7 +119,7 @@ def main() -> None:
     step = load_settings(WindowSettings, PROJECT / "params.yaml").step
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        workspace = sample_windows(Path(tmp))
+        workspace = offline_windows(Path(tmp))
         chars = load_vocab(workspace / "data/corpus/vocab.json")
         peak = matmul_peak_gflops()
         print(f"float32 matmul peak on this machine: {peak:.1f} GFLOP/s")

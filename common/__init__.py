@@ -2,8 +2,8 @@
 the formats passed from stage to stage (the uniform script format, vocab.json, the windows), and
 the model with its generator.
 
-Imports run one way: `common` imports nothing of `scrapers` or `pipeline`; `scrapers` imports
-`common`; `pipeline` imports both.
+Imports run one way: `common` imports nothing of `scrapers`, `pipeline` or `app`; `scrapers` imports
+`common`; `pipeline` imports both; `app` (the `scriptlm` command) imports all three.
 """
 import os
 

@@ -2,7 +2,7 @@
 
 In:  nothing (dotted keys of the knobs declared in `common/settings.py`, and their values).
 Out: `OFFLINE`: scrape the bundled site on 127.0.0.1 with no politeness delay (the server is our own);
-     `DEMO`: `make demo`'s small offline run (the workspace of `pipeline/workspace.py`). The tests' tiny
+     `DEMO`: `make demo`'s small offline run (the workspace of `app/workspace.py`). The tests' tiny
      workspace and the benchmarks start from `OFFLINE`; the README lists `DEMO` (`common/reference.py`).
 """
 

@@ -65,7 +65,7 @@ class TextSettings:
 @dataclass(frozen=True)
 class ScrapeSettings:
     source: str = knob("scrape.source", one_of("live", "offline", "text"),
-                       "`live`: the sites below; `offline`: the bundled `sample_site/`, served on 127.0.0.1 (no "
+                       "`live`: the sites below; `offline`: the bundled `offline_site/`, served on 127.0.0.1 (no "
                        "network); `text`: your own files, `scrape.text.*`", renamed_values={"sample": "offline"})
     sites: tuple[str, ...] = knob("scrape.sites", Rule(list, lambda v: _names(v) and set(v) <= set(SITES) and v,
                                                        f"a non-empty list drawn from {', '.join(SITES)}"),

@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 from common.arguments import knob_help, knob_number
 from common.params import load_settings, params_file_here
 from common.settings import ScrapeSettings
-from scrapers.crawlers import CRAWLERS, check_plan
-from scrapers.livesinabox import crawl as livesinabox
+from scrapers.livesinabox import episodes as livesinabox
 from scrapers.preflight import PREFLIGHT_SECONDS, check_reachable
 from scrapers.run import run_main, scrape_sites
+from scrapers.sites import SITES, check_plan
 
 PROG = "python -m scrapers"
 DEFAULT_OUT = Path("data/raw/live")
@@ -53,7 +53,7 @@ def params_option(argv: list[str] | None) -> Path:
 
 
 def build_parser(settings: ScrapeSettings, source: Path) -> argparse.ArgumentParser:
-    bases = ", ".join(f"{site} {default_base_url(site, settings)}" for site in CRAWLERS)
+    bases = ", ".join(f"{site} {default_base_url(site, settings)}" for site in SITES)
     parser = argparse.ArgumentParser(
         prog=PROG, description="Scrape one site into OUT/SITE/ (pages, manifest.jsonl, episodes.json), "
                                "as the scrape stage does; pages already stored are reused.",
@@ -64,10 +64,10 @@ def build_parser(settings: ScrapeSettings, source: Path) -> argparse.ArgumentPar
                "Exit code 1 when the site yielded no usable page or more than max_failed_fraction of its "
                "pages failed (what was fetched is kept); 130 when stopped by Ctrl-C, SIGTERM or SIGHUP "
                "(what was stored is kept: run the same command again to resume).")
-    parser.add_argument("site", metavar="SITE", choices=list(CRAWLERS),
+    parser.add_argument("site", metavar="SITE", choices=list(SITES),
                         help="the site to scrape: imsdb or livesinabox")
     parser.add_argument("--base-url", metavar="URL", type=_http_url,
-                        help="where the site is, e.g. a mirror or the sample site (`scriptlm serve-sample`): "
+                        help="where the site is, e.g. a mirror or the offline site (`scriptlm serve-offline`): "
                              "for livesinabox the folder holding scripts.shtml, for imsdb the site root. "
                              f"A run with --base-url contacts no other host (default: {bases})")
     parser.add_argument("--out", metavar="DIR", type=Path, default=DEFAULT_OUT,

@@ -8,7 +8,7 @@ link, a link to another host, a host given up), failed (HTTP or network errors, 
 — a count and, for skipped and failed, the reasons grouped with counts, for the end-of-run summary
 and the stage's exit code.
 
-A page enters the store only when `scrapers/checks.py` finds it usable; a stored page that is not
+A page enters the store only when `scrapers/usable.py` finds it usable; a stored page that is not
 (written by an older version) counts as missing and is fetched again. A refresh replaces a stored
 page only with a usable one. Links are followed only to the site's own hosts and the hosts they
 redirect to: the store is keyed by path (`scrapers/store.py`), and another host's page must never
@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from scrapers.checks import Check, page_problem
+from scrapers.usable import Check, page_problem
 from scrapers.faults import HOST_GIVEN_UP
 from scrapers.http import PoliteClient
 from scrapers.transport import CLOSE
@@ -42,7 +42,7 @@ class Crawl:
     requested: set[str] = field(default_factory=set)
 
     def page(self, url: str, kind: str, check: Check | None = None, **about) -> bytes | None:
-        """The usable bytes of `url` (see `scrapers/checks.py`; `check` is the kind's own test);
+        """The usable bytes of `url` (see `scrapers/usable.py`; `check` is the kind's own test);
         `about` (show, season, episodes, title) goes into the manifest.
 
         When refreshing, a stored page is fetched again; if that fails or the new copy is not

@@ -79,7 +79,7 @@ class PoliteClient:
         (0: none); after `max_host_failures` connection failures in a row (0: never) a host is
         given up for the rest of the run. `backoff` is the first retry's wait, doubled at each
         further retry. `only_hosts`, if given, is the complete set of host names this client may
-        contact, redirects included (the sample site run must never leave loopback)."""
+        contact, redirects included (the offline site's run must never leave loopback)."""
         self.delay, self.timeout, self.retries = delay, timeout, retries
         self.deadline, self.max_host_failures = deadline, max_host_failures
         self.max_page_bytes, self.backoff, self.user_agent = max_page_bytes, backoff, user_agent

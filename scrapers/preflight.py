@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from scrapers.http import ScrapeError
 
-OFFLINE_HINT = "No network? Try the whole pipeline offline on the bundled sample site with `make demo`."
+OFFLINE_HINT = "No network? Try the whole pipeline offline on the bundled offline site with `make demo`."
 # Not a knob: the preflight asks only whether there is a network at all, which a DNS answer and a TCP
 # handshake tell within a second or two; the callers take the smaller of this and `scrape.timeout`, so a
 # slow site is still given its timeout by the scrape itself, and an offline run still fails within seconds.

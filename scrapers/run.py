@@ -8,7 +8,7 @@ grouped); exit code 0, or 1 when a site yielded no usable page or more than
 lists what succeeded, and no stored page is ever deleted.
 
 `source: live` checks first that every site is reachable, so that without a network the stage
-fails within seconds with a hint. `source: offline` serves `sample_site/` on 127.0.0.1 and runs the
+fails within seconds with a hint. `source: offline` serves `offline_site/` on 127.0.0.1 and runs the
 very same client and parsers against it; its `episodes.json` URLs read `offline://<site>/<path>`
 because the loopback port changes on every run and the file should not.
 Sites are scraped concurrently (a thread and a progress bar each). Pages already stored are
@@ -33,9 +33,9 @@ from common.params import ParamsError
 from common.settings import ScrapeSettings
 from scrapers.crawl import Crawl
 from scrapers.http import PoliteClient, ScrapeError
+from scrapers.offline_site import serve_offline_site
 from scrapers.preflight import PREFLIGHT_SECONDS, check_reachable
-from scrapers.sample_site import serve_sample_site
-from scrapers.crawlers import CRAWLERS, check_plan
+from scrapers.sites import SITES, check_plan
 from scrapers.store import PageStore, StoreError
 from scrapers.urls import rebase
 
@@ -108,14 +108,14 @@ def site_urls(settings: ScrapeSettings) -> dict[str, str]:
     return {site: settings.site(site).url for site in settings.sites}
 
 
-def scrape(settings: ScrapeSettings, raw_dir: Path, sample_root: Path, progress: bool = True) -> dict[str, SiteReport]:
+def scrape(settings: ScrapeSettings, raw_dir: Path, offline_root: Path, progress: bool = True) -> dict[str, SiteReport]:
     """Scrape every site of `settings.sites` into `raw_dir/<source>/<site>/`; return a report per site.
-    `sample_root` is the bundled sample site, served on 127.0.0.1 when `settings.source` is "offline"."""
+    `offline_root` is the bundled offline site, served on 127.0.0.1 when `settings.source` is "offline"."""
     urls = site_urls(settings)
     check_plan(settings, urls)
     out_dir = Path(raw_dir) / settings.source
     if settings.source == OFFLINE:
-        with serve_sample_site(sample_root, sites=list(urls)) as bases:
+        with serve_offline_site(offline_root, sites=list(urls)) as bases:
             served = {site: rebase(url, bases[site]) for site, url in urls.items()}
             public = {site: (bases[site], f"{OFFLINE}://{site}") for site in urls}
             return scrape_sites(settings, served, out_dir, progress, public, only_hosts={"127.0.0.1"})
@@ -172,7 +172,7 @@ def scrape_site(site: str, url: str, crawl: Crawl, settings: ScrapeSettings, *, 
                 public_origin: tuple[str, str] | None = None) -> SiteReport:
     """List the episodes of one site, fetch each (reusing stored pages), write its episodes.json
     with those that succeeded (also when stopped early)."""
-    module = CRAWLERS[site]
+    module = SITES[site]
     listings = module.list_episodes(crawl, url, settings.site(site), limit=settings.limit)
     report = SiteReport(site, url, crawl, listed=len(listings))
     with tqdm(listings, desc=site, unit="episode", position=position, disable=not progress) as bar:

@@ -10,7 +10,7 @@ Out, under that directory (formats in docs/contracts.md):
     episodes.json       the episode list of the latest scrape, written atomically
 
 A page is keyed by the path and query of its URL, not its host: a site directory holds one site
-whatever host or port served it (the sample site gets a new loopback port on every run, and
+whatever host or port served it (the offline site gets a new loopback port on every run, and
 imsdb.com answers on several host names), so a rerun finds the pages of an earlier one, and stores
 written by older versions read as they are. This is safe because a crawl follows links only to its
 site's own hosts (`scrapers/crawl.py`): no other host's page can reach the store.

@@ -11,7 +11,7 @@ Out: `watched_session()`, a requests session whose connections name their socket
 When is a body complete? When the transport says so (RFC 9112 §6.3): the Content-Length is met,
 the chunked encoding reached its last chunk, or, with neither, the server closed the connection
 (`CLOSE`: a cut cannot be told from the end then, so the site's check asks the page itself to show
-its end, `scrapers/checks.py`). urllib3 raises on a chunked stream cut short and, from 2.0, on a
+its end, `scrapers/usable.py`). urllib3 raises on a chunked stream cut short and, from 2.0, on a
 Content-Length not met; `read_body` compares the bytes on the wire with the Content-Length too.
 
 Public API where it does the job: the body is read with `HTTPResponse.read1` (one read of the

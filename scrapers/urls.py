@@ -1,4 +1,4 @@
-"""URLs as the scrapers need them: IMSDb's hrefs made requestable, hosts told apart, the sample
+"""URLs as the scrapers need them: IMSDb's hrefs made requestable, hosts told apart, the offline
 site's server put in place of a site's host.
 
 In:  page URLs and hrefs as they stand in the pages.
@@ -39,6 +39,6 @@ def host_key(url: str) -> str:
 
 
 def rebase(url: str, base: str) -> str:
-    """`url` with its scheme and host replaced by those of `base` (the sample site's server)."""
+    """`url` with its scheme and host replaced by those of `base` (the offline site's server)."""
     parts = urlsplit(url)
     return base.rstrip("/") + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from scrapers.http import PoliteClient
-from scrapers.sample_site import QuietHandler, serve_directory
+from scrapers.offline_site import QuietHandler, serve_directory
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LIVESINABOX = FIXTURES / "livesinabox"

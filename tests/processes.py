@@ -19,7 +19,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.workspace import dvc_env
+from app.workspace import dvc_env
 
 # Seconds. About ten times the longest step of any test seen on a busy machine 3x slower than ours (a
 # queued pair of experiments, ~90 s there): only a hang reaches it.

@@ -14,15 +14,15 @@ import pytest
     (["-m", "scrapers", "--base-url", "http://127.0.0.1:9/", "--delay", "inf"], "--delay: must be a finite number, got inf"),
     (["-m", "scrapers", "--limit", "-1"], "--limit: must be >= 0 (0 means no limit), got -1"),   # scrape.limit's rule
     (["-m", "scrapers", "livesinabox", "--delay", "86401"], "--delay: must be in [0, 86400] (seconds; at most a day)"),
-    (["-m", "pipeline.cli", "generate", "--model", "no-such-dir", "--temperature", "-1"],
+    (["-m", "app.cli", "generate", "--model", "no-such-dir", "--temperature", "-1"],
      "--temperature: must be >= 0, got -1"),
-    (["-m", "pipeline.cli", "generate", "--model", "no-such-dir", "--length", "0"], "--length: must be > 0, got 0"),
-    (["-m", "pipeline.cli", "generate", "--model", "no-such-dir", "--num", "two"], "--num: not a whole number: 'two'"),
+    (["-m", "app.cli", "generate", "--model", "no-such-dir", "--length", "0"], "--length: must be > 0, got 0"),
+    (["-m", "app.cli", "generate", "--model", "no-such-dir", "--num", "two"], "--num: not a whole number: 'two'"),
     # issue 19: --delay 1e300 was an OverflowError traceback deep in the scrape
     (["-m", "scrapers", "livesinabox", "--base-url", "http://127.0.0.1:9/", "--delay", "1e300"], "--delay: must be <= "),
-    (["-m", "pipeline.cli", "generate", "--model", "no-such-dir", "--seed", "99999999999"],
+    (["-m", "app.cli", "generate", "--model", "no-such-dir", "--seed", "99999999999"],
      "--seed: must be <= 2147483647, got 99999999999"),
-    (["-m", "pipeline.cli", "generate", "--model", "no-such-dir", "--temperature", "1e300"],
+    (["-m", "app.cli", "generate", "--model", "no-such-dir", "--temperature", "1e300"],
      "--temperature: must be <= 2147483647, got 1e300"),
 ])
 def test_bad_numbers_are_refused_before_any_work(tmp_path, command, message):

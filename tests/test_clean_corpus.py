@@ -1,7 +1,7 @@
 """The clean stage as a whole: episode lists → deduplicated episodes → split, vocabulary, stats.
 
 Raw stores are built in tmp_path in the layout of docs/contracts.md (tests/raw_store.py); the
-bundled sample site's corpus is tested in test_clean_sample_site.py.
+bundled offline site's corpus is tested in test_clean_offline_site.py.
 """
 import hashlib
 import json

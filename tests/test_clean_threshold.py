@@ -12,7 +12,7 @@ import pytest
 from common.params import ParamsError, load_params
 from pipeline.clean import __main__ as clean_stage, build as clean_build
 from pipeline.clean.corpus import CleanError
-from pipeline.workspace import with_overrides
+from app.workspace import with_overrides
 from raw_store import build, make_raw_store, speech_page
 
 PROJECT = Path(__file__).resolve().parent.parent

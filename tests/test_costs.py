@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from app.workspace import with_overrides
 from common.costs import (EVAL_POSITIONS, RECORD_WINDOWS, machine_memory_bytes, parameter_count, training_parts,
                           training_peak_bytes)
 from common.params import load_params
 from common.presets import DEMO
 from pipeline.check.__main__ import check_costs
-from pipeline.workspace import with_overrides
 
 PROJECT = Path(__file__).resolve().parent.parent
 GB = 10**9

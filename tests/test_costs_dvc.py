@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from pipeline.workspace import dvc, dvc_env
+from app.workspace import dvc, dvc_env
 
 KEPT = ["data/corpus/val.txt", "data/windows/meta.json", "metrics/windows.json"]
 

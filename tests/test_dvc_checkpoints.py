@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from pipeline.workspace import commit_all, dvc_env, run
+from app.workspace import commit_all, dvc_env, run
 from processes import dvc, run as run_process
 from workspaces import readme_way_back, snapshot
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from pipeline.workspace import run
+from app.workspace import run
 from processes import dvc
 from workspaces import snapshot
 

@@ -1,6 +1,6 @@
 """IMSDb movies (and TV beside them) scraped from the fixture site `tests/fixtures/imsdb/`.
 
-The fixture site is served as a document root on 127.0.0.1 by `scrapers.sample_site.serve_directory`,
+The fixture site is served as a document root on 127.0.0.1 by `scrapers.offline_site.serve_directory`,
 with a handler that records every request path exactly as it arrived. Its pages are small,
 hand-written and invented (titles, writers, dialogue), shaped like the real site
 (docs/sites.md §2): CRLF line ends, Latin-1 bytes, the sidebar of tables.
@@ -34,12 +34,12 @@ from urllib.parse import unquote
 
 import pytest
 
-from scrapers.imsdb import crawl as imsdb, movies as imsdb_movies
+from scrapers.imsdb import episodes as imsdb, movies as imsdb_movies
 from common.settings import ImsdbSettings
 from scrapers.crawl import Crawl
 from scrapers.http import PoliteClient
 from loopback import recording_handler
-from scrapers.sample_site import serve_directory
+from scrapers.offline_site import serve_directory
 from scrapers.store import PageStore
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "imsdb"

@@ -9,7 +9,7 @@ from common.settings import ImsdbSettings
 from loopback import HTML, httpserver_listen_address, no_robots, requested_paths, serve_page  # noqa: F401
 from loopback import polite_client as client
 from scrapers.crawl import Crawl
-from scrapers.imsdb import crawl as imsdb, links, movies, tv
+from scrapers.imsdb import episodes as imsdb, links, movies, tv
 from scrapers.imsdb.parse import transcript_text
 from scrapers.store import PageStore
 from scrapers.urls import quote_url

@@ -19,7 +19,7 @@ import textwrap
 import pytest
 import yaml
 
-from pipeline.workspace import dvc, dvc_env, run
+from app.workspace import dvc, dvc_env, run
 from processes import DEADLINE, started, wait_for
 from processes import run as run_process
 from test_train_faults import trainer_under

@@ -121,7 +121,7 @@ def test_the_check_renames_only_the_old_words_of_params_yaml(project_root):
 
 
 def test_options_that_override_a_knob_say_what_it_means(tmp_path):
-    shown = " ".join(run([sys.executable, "-m", "pipeline.cli", "generate", "--help"], cwd=tmp_path).stdout.split())
+    shown = " ".join(run([sys.executable, "-m", "app.cli", "generate", "--help"], cwd=tmp_path).stdout.split())
     for key in ("sample.length", "sample.top_k", "sample.seed"):
         assert KNOBS[key].meaning in shown and f"{key} of " in shown, key
 

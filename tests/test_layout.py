@@ -1,6 +1,7 @@
 """The layout keeps its promises: dvc.yaml's deps cover exactly the code each stage imports, imports
-run one way (common <- scrapers <- pipeline, no stage into another, no cycle), no module is long, no
-function of the stages takes more than six parameters, and nothing points outside the repository.
+run one way (common <- scrapers <- pipeline <- app, so nothing of the project imports `app`; no stage
+into another, no cycle), no module is long, no function of the stages or the app takes more than six
+parameters, and nothing points outside the repository.
 
 A stage's code is found by `modulefinder` (the standard library's own import scanner, which also
 sees imports inside functions), run on the module its `cmd` names, independently of how dvc.yaml
@@ -17,7 +18,7 @@ import yaml
 from pipeline.train.fingerprint import imports_in
 
 PROJECT = Path(__file__).resolve().parent.parent
-PACKAGES = ("common", "scrapers", "pipeline")
+PACKAGES = ("common", "scrapers", "pipeline", "app")
 STAGES = yaml.safe_load((PROJECT / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
 STAGE_PACKAGES = {f"pipeline.{name}" for name in STAGES}
 MAX_LINES = 250
@@ -91,10 +92,11 @@ def stage_of(module: str) -> str | None:
 
 
 def test_imports_run_one_way():
-    allowed = {"common": {"common"}, "scrapers": {"common", "scrapers"}, "pipeline": set(PACKAGES)}
+    allowed = {"common": {"common"}, "scrapers": {"common", "scrapers"},
+               "pipeline": {"common", "scrapers", "pipeline"}, "app": set(PACKAGES)}
     wrong = [(module, imported) for module, imports in GRAPH.items() for imported in imports
              if top(imported) not in allowed[top(module)]]
-    assert not wrong, f"imports against the layering common <- scrapers <- pipeline: {wrong}"
+    assert not wrong, f"imports against the layering common <- scrapers <- pipeline <- app: {wrong}"
 
 
 def test_no_stage_imports_another_stage():
@@ -128,13 +130,13 @@ def test_there_is_no_import_cycle():
 def test_the_import_reader_sees_imports_in_functions_relative_ones_and_submodules(tmp_path):
     """What the three checks above rely on: a forbidden import inside a function is still seen."""
     probe = tmp_path / "probe.py"
-    probe.write_text("import common.params\nfrom . import crawl\n\n\ndef f():\n    from pipeline.train import fit\n")
+    probe.write_text("import common.params\nfrom . import episodes\n\n\ndef f():\n    from pipeline.train import fit\n")
     assert imports_of(probe, "scrapers.imsdb.probe", MODULES) == {
-        "common.params", "scrapers.imsdb", "scrapers.imsdb.crawl", "pipeline.train", "pipeline.train.fit"}
+        "common.params", "scrapers.imsdb", "scrapers.imsdb.episodes", "pipeline.train", "pipeline.train.fit"}
 
 
 def source_files() -> list[Path]:
-    folders = [PROJECT / folder for folder in (*PACKAGES, "tests", "bench", "sample_site")]
+    folders = [PROJECT / folder for folder in (*PACKAGES, "tests", "bench", "offline_site")]
     return [path for folder in folders for path in folder.rglob("*.py") if "__pycache__" not in path.parts]
 
 

@@ -14,7 +14,7 @@ from loopback import LIVESINABOX, httpserver_listen_address, no_robots, serve_fi
 from loopback import polite_client as client
 from scrapers.crawl import Crawl
 from scrapers.decode import decode_bytes
-from scrapers.livesinabox import crawl as livesinabox
+from scrapers.livesinabox import episodes as livesinabox
 from scrapers.run import scrape_sites
 from scrapers.store import PageStore
 

@@ -5,9 +5,9 @@ from dataclasses import MISSING, FrozenInstanceError, fields
 import pytest
 import yaml
 
+from app.workspace import with_overrides
 from common.params import ParamsError, check_params, load_params
 from common.settings import STAGE_SETTINGS, ScrapeSettings, TrainSettings, settings_from
-from pipeline.workspace import with_overrides
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from pipeline.workspace import run
+from app.workspace import run
 from processes import dvc
 from test_knobs import with_old_names
 

@@ -1,4 +1,4 @@
-"""End to end: real `dvc repro` and `dvc exp run` in a temporary git repo, on the bundled sample site.
+"""End to end: real `dvc repro` and `dvc exp run` in a temporary git repo, on the bundled offline site.
 
 The module's workspace is a plain one, like a clone of the project (no `core.autostage`, which the demo
 sets): the README's way back from an experiment must work there too (its test runs after the experiments)."""
@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import yaml
 
-from pipeline.workspace import dvc_env, prepare_workspace
+from app.workspace import dvc_env, prepare_workspace
 from processes import dvc, run
 from workspaces import TINY, readme_way_back, snapshot
 

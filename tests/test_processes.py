@@ -1,6 +1,7 @@
 """tests/processes.py ends what a test started, even when the test fails: the process, though it ignores
-SIGTERM and SIGINT, and the process it started in turn (as `dvc repro` starts a stage, or serve-sample's
-parent a server). Before, a test that failed under load left its `scriptlm serve-sample` running for good."""
+SIGTERM and SIGINT, and the process it started in turn (as `dvc repro` starts a stage, or serve-offline's
+parent a server). Before, a test that failed under load left its `scriptlm serve-sample` (now `serve-offline`)
+running for good."""
 import signal
 import subprocess
 import sys

@@ -23,11 +23,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipeline.workspace import dvc_env
+from app.workspace import dvc_env
 from processes import DEADLINE, end, run as run_process
 from workspaces import TINY, readme_way_back, snapshot as tree
 
-# scrape.refresh: each variant fetches the sample site again, from a server its own scrape starts
+# scrape.refresh: each variant fetches the offline site again, from a server its own scrape starts
 # (a fixed port there would make the second one fail while the first serves); the delay keeps both
 # scrapes going at once.
 REFRESH = ["-S", "scrape.refresh=true", "-S", "scrape.delay=0.2"]

@@ -20,7 +20,7 @@ from conftest import PROJECT, TINY_SETTINGS, write_tiny_windows
 from pipeline.train import checkpoint
 from pipeline.train.data import Batching, Order, training_batches
 from pipeline.train.fingerprint import code_files, fingerprint
-from pipeline.workspace import with_overrides
+from app.workspace import with_overrides
 
 ARGS = ["windows", "corpus", "models", "checkpoints", "dvclive"]
 TINY_PARAMS = {f"train.{name}": list(value) if isinstance(value, tuple) else value

@@ -81,7 +81,7 @@ def test_the_scrape_stage_stopped_by_sigterm_exits_130_with_one_line(tmp_path):
     with serve_files(LIVESINABOX) as (base, log):
         write_params(tmp_path, source="live", sites=["livesinabox"], delay=HOUR,
                      livesinabox={"url": f"{base}/friends/scripts.shtml"})
-        code, out, err = stop_when_waiting([sys.executable, "-m", "pipeline.scrape", "sample_site", "data/raw"],
+        code, out, err = stop_when_waiting([sys.executable, "-m", "pipeline.scrape", "offline_site", "data/raw"],
                                            tmp_path, log)
     assert log == ["/robots.txt"]   # the index was next, an hour later
     assert code == 130 and "Traceback" not in err

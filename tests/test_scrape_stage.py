@@ -1,4 +1,4 @@
-"""The `scrape` stage end to end, against the bundled sample site served on 127.0.0.1.
+"""The `scrape` stage end to end, against the bundled offline site served on 127.0.0.1.
 
 Checks that episodes.json lists every episode in site order with the exact bytes stored, that a
 rerun fetches nothing, that a limited or interrupted run is resumed, that `main()` turns expected
@@ -22,13 +22,13 @@ from common.settings import ScrapeSettings, settings_from
 from loopback import LIVESINABOX, recording_handler, serve_files
 from scrapers import run as stage
 from scrapers.http import ScrapeError
-from scrapers.sample_site import serve_directory, serve_sample_site
+from scrapers.offline_site import serve_directory, serve_offline_site
 
 PROJECT = Path(__file__).resolve().parent.parent
-SAMPLE = PROJECT / "sample_site"
+OFFLINE_SITE = PROJECT / "offline_site"
 SITES = ("imsdb", "livesinabox")
-pytestmark = pytest.mark.skipif(not all((SAMPLE / site).is_dir() for site in SITES),
-                                reason="the sample site is not generated (python sample_site/generate.py)")
+pytestmark = pytest.mark.skipif(not all((OFFLINE_SITE / site).is_dir() for site in SITES),
+                                reason="the offline site is not written (python offline_site/write_site.py)")
 
 
 def sample_params(**scrape_settings) -> dict:
@@ -44,7 +44,7 @@ def sample_settings(**scrape_settings) -> ScrapeSettings:
 
 
 def run(raw_dir: Path, **scrape_settings) -> dict:
-    return stage.scrape(sample_settings(**scrape_settings), raw_dir, SAMPLE, progress=False)
+    return stage.scrape(sample_settings(**scrape_settings), raw_dir, OFFLINE_SITE, progress=False)
 
 
 def episodes(raw_dir: Path, site: str) -> list[dict]:
@@ -57,18 +57,18 @@ def stored_pages(raw_dir: Path) -> dict[Path, bytes]:
 
 def expected_imsdb_titles() -> list[str]:
     """Titles in show-page order, read from the detail page file names rather than by our parser."""
-    show_page = (SAMPLE / "imsdb/TV/South Park.html").read_text(encoding="latin-1")
+    show_page = (OFFLINE_SITE / "imsdb/TV/South Park.html").read_text(encoding="latin-1")
     names = re.findall(r'<p><a href="/TV Transcripts/South Park - (.+?) Script\.html"', show_page)
     return list(dict.fromkeys(names))
 
 
 def expected_livesinabox_hrefs() -> list[str]:
-    index = (SAMPLE / "livesinabox/friends/scripts.shtml").read_text(encoding="cp1252")
+    index = (OFFLINE_SITE / "livesinabox/friends/scripts.shtml").read_text(encoding="cp1252")
     return list(dict.fromkeys(re.findall(r'<li><a href="([^"]+)">Ep\w*\s*\d+', index)))
 
 
-def sample_file(site: str, url: str) -> Path:
-    return SAMPLE / site / unquote(urlsplit(url).path).lstrip("/")
+def offline_file(site: str, url: str) -> Path:
+    return OFFLINE_SITE / site / unquote(urlsplit(url).path).lstrip("/")
 
 
 def test_sample_scrape_lists_every_episode_in_order_with_exact_bytes(tmp_path):
@@ -83,7 +83,7 @@ def test_sample_scrape_lists_every_episode_in_order_with_exact_bytes(tmp_path):
     assert any(len(e["episodes"]) == 2 for e in friends_episodes)
     season10 = [e for e in friends_episodes if e["season"] == 10]
     # shaped like the real season 10 pages: no closing </body> or </html> (docs/sites.md §3.2)
-    assert season10 and not any(re.search(rb"</(body|html)>", sample_file("livesinabox", e["url"]).read_bytes())
+    assert season10 and not any(re.search(rb"</(body|html)>", offline_file("livesinabox", e["url"]).read_bytes())
                                 for e in season10)
 
     for site, site_episodes in (("imsdb", imsdb_episodes), ("livesinabox", friends_episodes)):
@@ -91,7 +91,7 @@ def test_sample_scrape_lists_every_episode_in_order_with_exact_bytes(tmp_path):
         for episode in site_episodes:
             assert episode["url"].startswith(f"offline://{site}/")
             stored = (tmp_path / "offline" / site / episode["path"]).read_bytes()
-            assert stored == sample_file(site, episode["url"]).read_bytes()
+            assert stored == offline_file(site, episode["url"]).read_bytes()
             assert set(episode) == {"site", "show", "season", "episodes", "title", "url", "path", "id"}
 
 
@@ -128,13 +128,13 @@ def test_a_run_whose_server_dies_midway_keeps_its_pages_and_resumes(tmp_path):
         return stage.scrape_sites(settings, {"livesinabox": f"{base}/friends/scripts.shtml"},
                                   out_dir, progress=False)["livesinabox"]
 
-    with serve_directory(SAMPLE / "livesinabox", handler=recording_handler([], answers=6)) as base:
+    with serve_directory(OFFLINE_SITE / "livesinabox", handler=recording_handler([], answers=6)) as base:
         broken = scrape_from(base)       # robots.txt, the index and 4 episode pages get through
     assert broken.crawl.counts["fetched"] == 5 and broken.crawl.counts["failed"] > 0
     assert len(episodes(tmp_path, "livesinabox")) == 4
     kept = stored_pages(tmp_path)
 
-    with serve_sample_site(SAMPLE, sites=["livesinabox"]) as bases:
+    with serve_offline_site(OFFLINE_SITE, sites=["livesinabox"]) as bases:
         resumed = scrape_from(bases["livesinabox"])
     assert resumed.crawl.counts["reused"] == 5
     # the pages that failed, and those skipped once scrape.max_host_failures gave the host up
@@ -143,8 +143,8 @@ def test_a_run_whose_server_dies_midway_keeps_its_pages_and_resumes(tmp_path):
     assert all(stored_pages(tmp_path)[path] == content for path, content in kept.items())
 
 
-def test_a_missing_sample_site_is_a_clear_error(tmp_path):
-    with pytest.raises(ScrapeError, match="no sample site at .*generate.py"):
+def test_a_missing_offline_site_is_a_clear_error(tmp_path):
+    with pytest.raises(ScrapeError, match="no offline site at .*write_site.py"):
         stage.scrape(sample_settings(), tmp_path, tmp_path / "nowhere", progress=False)
 
 
@@ -153,13 +153,13 @@ def test_a_missing_sample_site_is_a_clear_error(tmp_path):
 def run_stage(cwd: Path, params: dict) -> subprocess.CompletedProcess:
     """Run `python -m pipeline.scrape` as DVC does, in `cwd` holding `params` as params.yaml."""
     (cwd / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
-    return subprocess.run([sys.executable, "-m", "pipeline.scrape", "sample_site", "data/raw"], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "pipeline.scrape", "offline_site", "data/raw"], cwd=cwd,
                           capture_output=True, text=True, timeout=60,
                           env={"PYTHONPATH": str(PROJECT), "PATH": ""})
 
 
-def test_main_scrapes_the_sample_site(tmp_path):
-    (tmp_path / "sample_site").symlink_to(SAMPLE)
+def test_main_scrapes_the_offline_site(tmp_path):
+    (tmp_path / "offline_site").symlink_to(OFFLINE_SITE)
     done = run_stage(tmp_path, sample_params())
     assert done.returncode == 0, done.stderr
     summary = done.stdout.splitlines()
@@ -234,7 +234,7 @@ def test_main_exits_non_zero_above_the_failed_fraction_and_keeps_what_it_fetched
 
 
 def test_main_with_no_imsdb_show_and_no_movies_names_the_keys_before_any_request(tmp_path):
-    (tmp_path / "sample_site").symlink_to(SAMPLE)
+    (tmp_path / "offline_site").symlink_to(OFFLINE_SITE)
     params = sample_params()
     params["scrape"]["imsdb"].update(shows=[], movies="none")
     done = run_stage(tmp_path, params)

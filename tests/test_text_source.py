@@ -21,7 +21,7 @@ from pipeline.clean.build import build_corpus
 from pipeline.clean.corpus import CleanError
 from pipeline.scrape import __main__ as scrape_stage
 from pipeline.scrape.text import store_texts
-from pipeline.workspace import with_overrides
+from app.workspace import with_overrides
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHAKESPEARE = PROJECT / "texts" / "tinyshakespeare.txt"
@@ -142,7 +142,7 @@ def stage_dir(tmp_path, monkeypatch):
     write_files(tmp_path / "texts/mine", dict(list(POEMS.items())[:3]))
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as done:
-        scrape_stage.main(["sample_site", "data/raw"])
+        scrape_stage.main(["offline_site", "data/raw"])
     assert done.value.code == 0
     return tmp_path
 
@@ -162,7 +162,7 @@ def test_bad_text_files_stop_the_stage_naming_file_and_param_and_keep_the_store(
     capsys.readouterr()
     spoil(stage_dir)
     with pytest.raises(SystemExit) as failed:
-        scrape_stage.main(["sample_site", "data/raw"])
+        scrape_stage.main(["offline_site", "data/raw"])
     captured = capsys.readouterr()
     assert failed.value.code == 1 and captured.err.startswith("scrape: ") and message in captured.err
     assert "Traceback" not in captured.err and captured.out == ""

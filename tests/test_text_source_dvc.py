@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from pipeline.workspace import commit_all, prepare_workspace
+from app.workspace import commit_all, prepare_workspace
 from processes import dvc
 
 # Original lines, one file each, every letter of the names in every file (so that no character is

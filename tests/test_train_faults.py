@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import TINY_SETTINGS, run_training, write_tiny_windows
-from pipeline.workspace import commit_all, dvc, dvc_env, run
+from app.workspace import commit_all, dvc, dvc_env, run
 import processes
 from processes import alive, started, stop, wait_for
 from test_resume import ARGS, make_run_dir

@@ -86,7 +86,7 @@ def test_sample_stage_writes_one_file_per_temperature(trained, tmp_path):
 
 
 def test_generate_command_streams_text_and_refuses_unknown_characters(trained, capsys):
-    from pipeline.cli import main
+    from app.cli import main
 
     root, _, _ = trained
     main(["generate", "--model", str(root / "models"), "--prime", "KENNY\\n", "--length", "25",
@@ -148,10 +148,10 @@ def test_a_corrupt_model_or_vocab_is_named(trained, tmp_path, name, how):
 
 
 @pytest.mark.parametrize("name, how, command", [
-    ("model.keras", "truncated", ["-m", "pipeline.cli", "generate", "--model", "{models}"]),
+    ("model.keras", "truncated", ["-m", "app.cli", "generate", "--model", "{models}"]),
     ("vocab.json", "{not json", ["-m", "pipeline.sample", "{models}", "{val}", "{out}"]),
     # issue 19: reordered characters generated garbage with exit code 0
-    ("vocab.json", "reordered", ["-m", "pipeline.cli", "generate", "--model", "{models}"]),
+    ("vocab.json", "reordered", ["-m", "app.cli", "generate", "--model", "{models}"]),
     ("vocab.json", "reordered", ["-m", "pipeline.sample", "{models}", "{val}", "{out}"]),
 ])
 def test_generate_and_the_sample_stage_print_that_message_not_a_traceback(trained, tmp_path, project_root,
@@ -165,12 +165,12 @@ def test_generate_and_the_sample_stage_print_that_message_not_a_traceback(traine
 
 
 def test_generate_takes_its_defaults_from_the_sample_params(trained, tmp_path, project_root):
-    """Before: --length 500 and --seed 0 were written in pipeline/cli.py, not read from sample.*."""
+    """Before: --length 500 and --seed 0 were written in the `scriptlm` command's code, not read from sample.*."""
     root, _, _ = trained
     params = yaml.safe_load((project_root / "params.yaml").read_text())
     params["sample"].update(length=37, seed=9)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))   # the working directory's params.yaml
-    command = [sys.executable, "-m", "pipeline.cli", "generate"]
+    command = [sys.executable, "-m", "app.cli", "generate"]
     env = {**os.environ, "PYTHONPATH": str(project_root)}
     shown = run([*command, "--help"], cwd=tmp_path, env=env)
     assert "sample.length of params.yaml: 37" in " ".join(shown.stdout.split()), shown.stdout

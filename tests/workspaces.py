@@ -3,7 +3,7 @@
 In:  the project directory, a folder for the session's builds, and per copy: a destination, param overrides,
      the last stage that has run (`until`), and whether `core.autostage` is on (as in the demo) or off (as in
      a plain clone of the project).
-Out: at the destination, a git + DVC repository (pipeline/workspace.py's `prepare_workspace`) of the small
+Out: at the destination, a git + DVC repository (app/workspace.py's `prepare_workspace`) of the small
      offline pipeline (TINY) in which `dvc repro <until>` has run and everything is committed: `dvc status`
      is clean. With overrides, params.yaml carries them too (committed), and the stages that read them are
      due to rerun. Also: `snapshot` (every file's bytes, to compare before and after) and the README's own
@@ -23,8 +23,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from app.workspace import commit_all, prepare_workspace
 from common.presets import OFFLINE
-from pipeline.workspace import commit_all, prepare_workspace
 from processes import dvc
 
 # The small pipeline: two episodes of the bundled site, an 8-cell model, two epochs and a constant learning

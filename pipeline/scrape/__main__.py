@@ -1,6 +1,7 @@
-"""DVC stage `scrape`: `python -m pipeline.scrape SAMPLE_SITE RAW_DIR` (dvc.yaml passes the paths).
+"""DVC stage `scrape`: `python -m pipeline.scrape OFFLINE_SITE RAW_DIR` (dvc.yaml passes the paths).
 
-In: params `scrape.*`; with `scrape.source: offline`, the bundled site in SAMPLE_SITE; with
+In: params `scrape.*`; with `scrape.source: offline`, the bundled site in OFFLINE_SITE
+(its old name, `sample_site`, is read from `offline_site` with a message, for one release); with
 `scrape.source: text`, the files named by `scrape.text.path` and `scrape.text.pattern`.
 Out: `RAW_DIR/<source>/<site>/{pages/, manifest.jsonl, episodes.json}` (docs/contracts.md); a
 summary per site on stdout; exit code 0, or 1 when a site yielded no usable page or more than
@@ -24,7 +25,7 @@ RESUME = "run `dvc repro` again to resume"
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m pipeline.scrape", description=__doc__.splitlines()[0])
-    parser.add_argument("sample_site", type=Path, help="the bundled sample site (used with scrape.source: offline)")
+    parser.add_argument("offline_site", type=Path, help="the bundled offline site (used with scrape.source: offline)")
     parser.add_argument("raw_dir", type=Path, help="where the pages are stored, one folder per source and site")
     args = parser.parse_args(argv)
 
@@ -40,7 +41,7 @@ def main(argv=None) -> None:
     except KeyboardInterrupt as error:   # the text store is rebuilt aside: a stopped run leaves it as it was
         print(stopped_line("scrape", error, RESUME), file=sys.stderr)
         sys.exit(INTERRUPTED)
-    sys.exit(run_main("scrape", lambda: (scrape(settings, args.raw_dir, args.sample_site),
+    sys.exit(run_main("scrape", lambda: (scrape(settings, args.raw_dir, args.offline_site),
                                          settings.max_failed_fraction), RESUME))
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
-from scrapers.checks import any_page, has_text, page_ends
+from scrapers.usable import any_page, has_text, page_ends
 from scrapers.crawl import Crawl, episode_record
 from scrapers.decode import decode_bytes
 from scrapers.imsdb.parse import transcript_text
 from scrapers.urls import quote_url
 
 SITE = "imsdb"
-# The end of a page, asked of a body only the server's close ended (scrapers/checks.py): the
+# The end of a page, asked of a body only the server's close ended (scrapers/usable.py): the
 # closing tags, the footer's "Contact us" link, or "Back to IMSDb" under a script (§2.1, §2.5).
 PAGE_ENDS = page_ends(rb"/contact\.html", rb"Back\s+to\s+IMSDb")
 

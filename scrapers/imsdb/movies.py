@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup
 
-from scrapers.checks import lists_something
+from scrapers.usable import lists_something
 from scrapers.crawl import Crawl
 from scrapers.decode import decode_bytes
 from scrapers.urls import quote_url

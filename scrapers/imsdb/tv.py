@@ -1,6 +1,6 @@
 """IMSDb TV transcripts: show page -> episode detail pages -> transcript pages.
 
-In: the site's base URL (https://imsdb.com, or the loopback sample site) and `scrape.imsdb` params
+In: the site's base URL (https://imsdb.com, or the loopback offline site) and `scrape.imsdb` params
 (`shows`).
 Out: listings `{site, show, season, episodes: [n], title, url}` in show-page order, where `url` is
 the episode detail page and n the position within its series (1-based); then, per listing, the
@@ -20,7 +20,7 @@ import re
 
 from bs4 import BeautifulSoup
 
-from scrapers.checks import lists_something
+from scrapers.usable import lists_something
 from scrapers.crawl import Crawl
 from scrapers.decode import decode_bytes
 from scrapers.urls import quote_url

@@ -1,4 +1,4 @@
-"""Crawling IMSDb: the site's entry points for the scrapers (`scrapers/crawlers.py`).
+"""IMSDb's episode pages: the site's entry points for the scrapers (`scrapers/sites.py`).
 
 In:  the crawl of the site, its base URL and the `scrape.imsdb` params (`shows`, `movies`, `movie_limit`).
 Out: `check_settings` (a ScrapeError naming the keys when they ask for nothing); `list_episodes` -> the TV listings (`tv.py`), then the movie listings (`movies.py`) when

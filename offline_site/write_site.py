@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the bundled offline sample site: sample_site/imsdb/ and sample_site/livesinabox/.
+"""Write the bundled offline site: offline_site/imsdb/ and offline_site/livesinabox/.
 
 imsdb/        robots.txt; "TV/South Park.html" (show page: 3 series, 22 invented episodes);
               "TV Transcripts/South Park - <Title> Script.html" (episode detail pages);
@@ -11,7 +11,7 @@ This file holds the episode lists, lays out each script and writes the pages. Ev
 line is invented: dialogue comes from the phrase grammar in phrases.py with a random.Random seeded
 per page, and the HTML around it from templates.py, so two runs write byte-identical files (no
 timestamps anywhere). Both output directories are deleted and rewritten.
-Stdlib only:  python sample_site/generate.py
+Stdlib only:  python offline_site/write_site.py
 """
 import html
 import random
@@ -23,14 +23,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 # phrases.py and templates.py sit next to this script, so Python finds them on sys.path[0]. No
-# __pycache__ is written: sample_site/ is a DVC dependency of the scrape stage.
+# __pycache__ is written: offline_site/ is a DVC dependency of the scrape stage.
 sys.dont_write_bytecode = True
 from phrases import DIRECTIONS, FLAT_SHOW, PARENTHETICALS, TOWN_SHOW, fill_slots, random_speech  # noqa: E402
 from templates import (imsdb_detail_page, imsdb_show_page, imsdb_transcript_page,  # noqa: E402
                        livesinabox_index_page, livesinabox_plain_page, livesinabox_site_page)
 
 HERE = Path(__file__).resolve().parent
-SEED = "scriptlm-sample-1"
+SEED = "scriptlm-sample-1"   # its old name, kept: a new seed would write other pages
 
 
 def write(path, text, encoding, newline="\n"):

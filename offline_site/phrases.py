@@ -1,4 +1,4 @@
-"""The phrase grammar behind the sample site's invented dialogue (imported by generate.py).
+"""The phrase grammar behind the offline site's invented dialogue (imported by write_site.py).
 
 Holds the word lists (WORDS), the generic sentence templates shared by both shows (LINES,
 INTERJECTIONS, DIRECTIONS, PARENTHETICALS), the two invented casts with their own places, lines and

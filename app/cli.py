@@ -1,9 +1,10 @@
-"""The `scriptlm` command: `generate` text with a trained model, run the offline `demo`, or `serve-sample`.
+"""The `scriptlm` command: `generate` text with a trained model, run the offline `demo`, or `serve-offline`.
 
 In:  command-line arguments (see `scriptlm --help` and `scriptlm <command> --help`); `generate` takes
      the defaults of --length, --top-k and --seed from `sample.*` of params.yaml (in the working
      directory, else the project's own), as the sample stage does.
-Out: generated text streamed to stdout; the demo workspace; or the sample site served on 127.0.0.1.
+Out: generated text streamed to stdout; the demo workspace; or the offline site served on 127.0.0.1.
+`serve-sample`, the old name of `serve-offline`, still works for one release, saying the new name.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from common.settings import SampleSettings
 # No sample.* key holds these: sample.temperatures is a list (the sample stage writes one sample per
 # temperature), and an empty sample.prime means a slice of val.txt, which a model directory lacks.
 TEMPERATURE, PRIME = 0.5, "\n"
+SERVE, OLD_SERVE = "serve-offline", "serve-sample"   # renamed; the old name works for one release
 
 
 ESCAPES = {"n": "\n", "t": "\t", "\\": "\\"}
@@ -57,7 +59,7 @@ def generate_command(args) -> None:
 def demo_command(args) -> None:
     import subprocess
 
-    from pipeline.workspace import run_demo
+    from app.workspace import run_demo
 
     try:
         run_demo(Path(args.project), Path(args.dir))
@@ -68,22 +70,25 @@ def demo_command(args) -> None:
 
 def serve_command(args) -> None:
     from scrapers.http import ScrapeError
-    from scrapers.sample_site import serve_sample_site
+    from scrapers.offline_site import serve_offline_site
 
+    if args.command == OLD_SERVE:
+        print(f"scriptlm: {OLD_SERVE} is now {SERVE}; the old name goes in the next release.",
+              file=sys.stderr, flush=True)
     try:
-        with serve_sample_site(args.root, port=args.port) as urls:
-            for site, url in urls.items():
-                base = f"{url}/friends" if site == "livesinabox" else url  # the folder of scripts.shtml
-                print(f"{site}: {base}/   scrape it: python -m scrapers {site} --base-url {base} --out /tmp/raw "
-                      "--delay 0", flush=True)
-            print("Ctrl-C to stop.", flush=True)
-            try:
+        with serve_offline_site(args.root, port=args.port) as urls:
+            try:   # from the first line printed: a Ctrl-C as soon as it is read is a clean stop too
+                for site, url in urls.items():
+                    base = f"{url}/friends" if site == "livesinabox" else url  # the folder of scripts.shtml
+                    print(f"{site}: {base}/   scrape it: python -m scrapers {site} --base-url {base} --out /tmp/raw "
+                          "--delay 0", flush=True)
+                print("Ctrl-C to stop.", flush=True)
                 while True:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 pass
     except ScrapeError as error:
-        sys.exit(f"serve-sample: {error}")
+        sys.exit(f"{args.command}: {error}")
 
 
 def main(argv=None) -> None:
@@ -120,15 +125,17 @@ def main(argv=None) -> None:
                      help=of_params("seed"))
     gen.set_defaults(func=generate_command, unreadable_params=unreadable)
 
-    demo = commands.add_parser("demo", help="run the whole pipeline offline on the bundled sample site",
+    demo = commands.add_parser("demo", help="run the whole pipeline on the bundled offline site, with a small model",
                                description="Copy the project into its own git + DVC workspace, with the "
-                                           "sample site and a small model, and run `dvc repro` there.")
+                                           "offline site and a small model, and run `dvc repro` there.")
     demo.add_argument("--dir", default="demo", help="workspace directory (default: demo)")
     demo.add_argument("--project", default=".", help="project directory to copy (default: .)")
     demo.set_defaults(func=demo_command)
 
-    serve = commands.add_parser("serve-sample", help="serve the bundled sample site on 127.0.0.1 to browse it")
-    serve.add_argument("--root", default="sample_site", help="sample site directory (default: sample_site)")
+    serve = commands.add_parser(SERVE, aliases=[OLD_SERVE],
+                                help=f"serve the bundled offline site on 127.0.0.1 to browse it "
+                                     f"({OLD_SERVE}: its old name)")
+    serve.add_argument("--root", default="offline_site", help="offline site directory (default: offline_site)")
     serve.add_argument("--port", type=number(int), default=0,
                        help="serve IMSDb on this port and livesinabox on the next; 0: free ports (default: 0)")
     serve.set_defaults(func=serve_command)

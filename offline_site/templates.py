@@ -1,4 +1,4 @@
-"""HTML page skeletons for the sample site (imported by generate.py); they return text, never write files.
+"""HTML page skeletons for the offline site (imported by write_site.py); they return text, never write files.
 
 IMSDb shape:        imsdb_page (header, sidebar of td.heading boxes, footer) and the three pages built
                     on it: imsdb_show_page, imsdb_detail_page, imsdb_transcript_page.

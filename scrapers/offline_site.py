@@ -1,15 +1,18 @@
-"""Serve the bundled sample site over loopback, so the offline pipeline runs the live code path.
+"""Serve the bundled offline site over loopback, so the offline pipeline runs the live code path.
 
-In: the sample site root (`sample_site/`, holding one document root per site, see docs/contracts.md).
+In: the offline site root (`offline_site/`, holding one document root per site, see docs/contracts.md).
 Out: a context manager yielding `{site: base URL}`, e.g. {"imsdb": "http://127.0.0.1:40123", ...};
 each site has its own `ThreadingHTTPServer` on a 127.0.0.1 port, ephemeral or given (its own port
 so that root-relative links resolve as on the real hosts), in a daemon thread, silent, shut down
 when the block ends.
 For livesinabox the page to scrape is `<base>/friends/scripts.shtml`. `serve_directory` serves
 any one directory the same way (the tests serve their fixture sites with it).
+A root given by its old name, `sample_site`, that no longer exists is read from `offline_site`
+beside it, with a message on stderr (the folder was renamed; the old name works for one release).
 """
 from __future__ import annotations
 
+import sys
 import threading
 from contextlib import ExitStack, contextmanager
 from functools import partial
@@ -20,6 +23,7 @@ from typing import Iterator
 from scrapers.http import ScrapeError
 
 SITES = ("imsdb", "livesinabox")
+ROOT, OLD_ROOT = "offline_site", "sample_site"
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -53,15 +57,26 @@ def serve_directory(root: str | Path, handler=QuietHandler, port: int = 0) -> It
         thread.join()
 
 
+def offline_root(root: str | Path) -> Path:
+    """`root`, or `offline_site/` beside it when `root` is the old `sample_site/` and no longer exists."""
+    root = Path(root)
+    if root.name == OLD_ROOT and not root.exists() and root.with_name(ROOT).is_dir():
+        renamed = root.with_name(ROOT)
+        print(f"{root} is now {renamed} (the bundled offline site was renamed); serving {renamed}. "
+              f"Name {renamed} instead: the old name goes in the next release.", file=sys.stderr, flush=True)
+        return renamed
+    return root
+
+
 @contextmanager
-def serve_sample_site(root: str | Path = "sample_site", sites=SITES, port: int = 0) -> Iterator[dict[str, str]]:
+def serve_offline_site(root: str | Path = ROOT, sites=SITES, port: int = 0) -> Iterator[dict[str, str]]:
     """Serve `<root>/<site>/` for each site; yield {site: base URL}. With a `port`, the sites are on
     `port`, `port + 1`, ... in the order of `sites`; without, each on a free port."""
-    root = Path(root)
+    root = offline_root(root)
     missing = [site for site in sites if not (root / site).is_dir()]
     if missing:
-        raise ScrapeError(f"no sample site at {root / missing[0]}; "
-                          f"write it with `python {root / 'generate.py'}`.")
+        raise ScrapeError(f"no offline site at {root / missing[0]}; "
+                          f"write it with `python {root / 'write_site.py'}`.")
     with ExitStack() as servers:
         yield {site: servers.enter_context(serve_directory(root / site, port=port + i if port else 0))
                for i, site in enumerate(sites)}

@@ -1,6 +1,6 @@
 """Run the pipeline in a workspace of its own: the `make demo` target, and the end-to-end tests.
 
-In:  the project directory (code, `dvc.yaml`, `params.yaml`, the bundled `sample_site/` and
+In:  the project directory (code, `dvc.yaml`, `params.yaml`, the bundled `offline_site/` and
      `texts/`) and a few param overrides.
 Out: a separate git + DVC repository (by default `demo/`, ignored by the project's git and DVC)
      holding a copy of the code and the overridden `params.yaml`, where `dvc repro` runs. The
@@ -22,10 +22,12 @@ import yaml
 from common.params import check_params
 from common.presets import DEMO
 
-PROJECT_PATHS = ["common", "pipeline", "scrapers", "sample_site", "texts", "dvc.yaml", "params.yaml", ".dvcignore",
-                 ".dvc/plots.html"]
+PROJECT_PATHS = ["common", "scrapers", "pipeline", "app", "offline_site", "texts", "dvc.yaml", "params.yaml",
+                 ".dvcignore", ".dvc/plots.html"]
 # Copied only into a new workspace: DVC adds its outputs to these, and they must stay there.
 FIRST_TIME_PATHS = [".gitignore", ".dvc/config", ".dvc/.gitignore"]
+# Copied by an older version under a name since changed: a refresh removes that copy, saying so.
+RENAMED_PATHS = {"sample_site": "offline_site"}
 
 
 def with_overrides(params: dict, overrides: dict) -> dict:
@@ -83,6 +85,10 @@ def prepare_workspace(project: Path, dest: Path, overrides: dict) -> Path:
     for name in PROJECT_PATHS + [p for p in FIRST_TIME_PATHS if not (dest / p).exists()]:
         if (project / name).exists():
             _copy(project / name, dest / name)
+    for old, new in RENAMED_PATHS.items():
+        if (dest / old).is_dir():
+            shutil.rmtree(dest / old)
+            print(f"workspace: {old}/ is now {new}/; removed the old copy from {dest}", flush=True)
     params = with_overrides(yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8")), overrides)
     header = "# Written by scriptlm's workspace builder: the project's params.yaml with these overrides:\n"
     header += "".join(f"#   {key} = {value!r}\n" for key, value in overrides.items())

@@ -1,7 +1,7 @@
 """livesinabox.com "Crazy For Friends": one index page -> one page per episode (or two).
 
 In: the index URL (http://www.livesinabox.com/friends/scripts.shtml, a mirror, or the loopback
-sample site).
+offline site).
 Out: listings `{site, show, season, episodes, title, url}` in index order, one per distinct page
 (deduplicated by absolute URL), where `episodes` holds every number whose index entry points at
 that page (e.g. [923, 924]); then, per listing, the page stored raw and its `episodes.json` item,
@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup
 
 from common.settings import LivesinaboxSettings
-from scrapers.checks import has_text, lists_something, page_ends
+from scrapers.usable import has_text, lists_something, page_ends
 from scrapers.crawl import Crawl, episode_record
 from scrapers.decode import decode_bytes
 from scrapers.livesinabox.parse import transcript_text
@@ -37,7 +37,7 @@ EPISODE_LABEL = re.compile(r"\bep\w*\.?\s*#?\s*(\d{3,4})(?:\s*(?:-|&|and)\s*(\d{
                            re.IGNORECASE)
 # seasonN/<anything>.htm(l) or a season-10 style <digits>....shtml at the index's level
 EPISODE_PAGE_PATH = re.compile(r"/(?:season\d+/[^/]+|\d{3,4}[^/]*)\.s?html?$", re.IGNORECASE)
-# The end of a page, asked of a body only the server's close ended (scrapers/checks.py): the
+# The end of a page, asked of a body only the server's close ended (scrapers/usable.py): the
 # closing tags, or the site footer that ends the season 10 pages, which have neither (§3.2).
 PAGE_ENDS = page_ends(rb"best\s+viewed\s+at")
 

@@ -1,4 +1,4 @@
-"""The clean stage on the bundled sample site: every transcript page parses into the uniform
+"""The clean stage on the bundled offline site: every transcript page parses into the uniform
 format without page furniture, and the whole site makes a corpus with both sites in train."""
 import re
 from pathlib import Path
@@ -8,21 +8,21 @@ from raw_store import build, make_raw_store, read
 from scrapers.imsdb import parse as parse_imsdb
 from scrapers.livesinabox import parse as parse_livesinabox
 
-SAMPLE_SITE = Path(__file__).resolve().parent.parent / "sample_site"
+OFFLINE_SITE = Path(__file__).resolve().parent.parent / "offline_site"
 
 
-def sample_pages():
-    imsdb = sorted((SAMPLE_SITE / "imsdb" / "transcripts").glob("*.html"))
-    friends = sorted(path for path in (SAMPLE_SITE / "livesinabox" / "friends").rglob("*.*htm*")
+def offline_pages():
+    imsdb = sorted((OFFLINE_SITE / "imsdb" / "transcripts").glob("*.html"))
+    friends = sorted(path for path in (OFFLINE_SITE / "livesinabox" / "friends").rglob("*.*htm*")
                      if path.name != "scripts.shtml")
     return [(parse_imsdb, path) for path in imsdb] + [(parse_livesinabox, path) for path in friends]
 
 
-def test_every_sample_transcript_page_cleans_into_the_uniform_format():
+def test_every_offline_transcript_page_cleans_into_the_uniform_format():
     """The bundled site is part of the project (`make demo` and the pipeline tests serve it): its pages
     missing is a failure, not a reason to skip."""
-    pages = sample_pages()
-    assert {parser for parser, _ in pages} == {parse_imsdb, parse_livesinabox}, f"no transcript pages in {SAMPLE_SITE}"
+    pages = offline_pages()
+    assert {parser for parser, _ in pages} == {parse_imsdb, parse_livesinabox}, f"no transcript pages in {OFFLINE_SITE}"
     for parser, path in pages:
         text = parser.transcript_text(path.read_bytes())
         assert format_problems(text) == [], path
@@ -31,9 +31,9 @@ def test_every_sample_transcript_page_cleans_into_the_uniform_format():
             assert junk not in text, (path, junk)
 
 
-def test_sample_site_corpus(tmp_path):
+def test_offline_site_corpus(tmp_path):
     for site, parser in (("imsdb", parse_imsdb), ("livesinabox", parse_livesinabox)):
-        pages = {path.name: path.read_bytes() for page_parser, path in sample_pages() if page_parser is parser}
+        pages = {path.name: path.read_bytes() for page_parser, path in offline_pages() if page_parser is parser}
         make_raw_store(tmp_path / "raw", pages, site=site)
     stats = build(tmp_path, min_char_count=5)
     assert stats["episodes"]["train"] > stats["episodes"]["val"] >= 1 and stats["pages"]["skipped"] == 0

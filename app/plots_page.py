@@ -4,7 +4,7 @@ In:  the Vega, Vega-Lite and Vega-Embed libraries as bundled by the `vl-convert-
      (`pip install vl-convert-python`; needed only to rewrite this file, not to use it).
 Out: `.dvc/plots.html`, committed, which `.dvc/config` names as DVC's `plots.html_template`. DVC's
      own page loads these libraries from a CDN, so its plots are blank offline; this one has no
-     `{scripts}` placeholder, so DVC adds no remote script to it. Run: `python -m pipeline.plots_page`.
+     `{scripts}` placeholder, so DVC adds no remote script to it. Run: `python -m app.plots_page`.
 """
 from pathlib import Path
 
@@ -18,7 +18,7 @@ TEMPLATE = """<!DOCTYPE html>
     <meta charset="utf-8">
     <title>DVC Plot</title>
     <!-- Vega %(version)s libraries inlined (BSD-3-Clause, https://vega.github.io), written by
-         `python -m pipeline.plots_page`: the plots render with no network. -->
+         `python -m app.plots_page`: the plots render with no network. -->
     <script type="text/javascript">
 %(bundle)s
     </script>

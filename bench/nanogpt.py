@@ -6,7 +6,8 @@ In:  a checkout of nanoGPT (`--nanogpt DIR`: its README.md, train.py, model.py, 
      project's texts/tinyshakespeare.txt, the very file nanoGPT's prepare.py would download.
 Out: nanoGPT's output as it runs, then its wall time, CPU seconds, training time (its own per-iteration
      times, the iterations that evaluated counted at the median), every evaluation's validation loss,
-     the final and the best, and one JSON line last.
+     the final and the best, and one JSON line last. `nanogpt_points(files)` reads saved outputs back
+     (bench/quality.py plots them), or gives nanoGPT's published CPU figure, labelled so, without any.
 
 The command is the one nanoGPT's README gives for a CPU ("I only have a macbook"), read from the
 checkout's README.md, with `--max_iters N` and `--lr_decay_iters N` set to `--max_iters` (2000 as
@@ -46,6 +47,27 @@ HOW = "see BENCHMARKS.md, 'nanoGPT side by side', for how to get a checkout and 
 
 class NanoGPTError(Exception):
     pass
+
+
+# Without --nanogpt-json, nanoGPT's CPU figure is the one its README publishes, on its author's machine.
+NANOGPT_PUBLISHED = {"val_loss": 1.88, "train_s": 180, "label": "nanoGPT, CPU config, 2000 iterations: published "
+                     "(its README: loss 1.88 in about 3 min on its author's CPU)"}
+
+
+def nanogpt_points(files: list) -> list:
+    """nanoGPT's points for the plot: measured (the JSON line of bench/nanogpt.py, last in each file), or published."""
+    points = []
+    for path in files:
+        lines = [line for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+        try:
+            run = json.loads(lines[-1])
+            points.append({"val_loss": run["final_val_loss"], "train_s": run["train_s"], "max_iters": run["max_iters"],
+                           "label": f"nanoGPT, CPU config, {run['max_iters']} iterations: measured here by "
+                                    f"bench/nanogpt.py ({run['final_val_loss']:.3f})"})
+        except (IndexError, ValueError, KeyError) as error:
+            raise SystemExit(f"--nanogpt-json {path}: its last line is not bench/nanogpt.py's JSON line ({error!r}); "
+                             "save that script's output (e.g. with `| tee FILE`) and pass the file.") from None
+    return points or [NANOGPT_PUBLISHED]
 
 
 def check_inputs(nanogpt: Path, python: Path) -> str:

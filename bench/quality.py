@@ -7,7 +7,8 @@ Out: for the article's recipe, the defaults this project had before issue 11, an
      (params.yaml), each trained by the train stage's own code with the same model size and the same
      training-time budget: the standard measure (`eval/nats_per_char`: every validation character,
      read in order with the state carried) and nanoGPT's (every position of 64-character blocks,
-     each read from scratch) every `--every` seconds of training; the best n-gram on the same
+     each read from scratch; and of 256-character blocks, the block of nanoGPT's published A100
+     figure) every `--every` seconds of training; the best n-gram on the same
      characters; the figures at 3 and 10 minutes; `bench/quality.png`; a 300-character sample of
      each at temperature 0.5; one JSON line last. nanoGPT's CPU configuration is plotted beside them
      as measured on this machine by `bench/nanogpt.py` (`--nanogpt-json FILE`, that script's output),
@@ -15,6 +16,10 @@ Out: for the article's recipe, the defaults this project had before issue 11, an
 
 Only training time counts: the evaluations are taken out of the clock. A recipe whose learning-rate
 schedule spans the run is given the number of epochs that fits the budget, from a measured probe.
+Budgets are in seconds of a reference machine: machines of our kind differ by about 3x, so the script
+first measures this machine's float32 matmul peak (`bench/train.py`'s) and gives every budget, mark and
+evaluation interval `--reference-peak` / peak times the seconds asked (430 GFLOP/s by default; 0 keeps
+the seconds as they are). "3 min" and "10 min" are then 3 and 10 minutes of the reference machine.
 Run: `.venv/bin/python bench/quality.py [--budget 600] [--units 256] [--nanogpt-json FILE]` on an otherwise idle
 machine.
 """
@@ -27,21 +32,23 @@ from pathlib import Path
 
 import keras
 
+from app.workspace import dvc, prepare_workspace
 from common.generate import generate, pick_prompt
 from common.model import Stepper
 from common.params import load_settings
 from common.settings import TrainSettings, WindowSettings
 from common.vocab import encode, load_vocab
 from pipeline.train.data import batches_per_epoch
-from pipeline.train.evaluate import block_nats
-from pipeline.train.evaluate import StreamEvaluator
+from pipeline.train.evaluate import StreamEvaluator, block_nats
 from pipeline.train.fit import train
 from pipeline.train.paths import TrainPaths
 from pipeline.window.write import make_windows
-from app.workspace import dvc, prepare_workspace
+from nanogpt import nanogpt_points  # bench/ is this script's own folder, first on sys.path
+from train import matmul_peak_gflops, time_scale
 
 PROJECT = Path(__file__).resolve().parent.parent
-MARKS = (180, 600)
+MARKS = (180, 600)   # seconds of the reference machine
+REFERENCE_PEAK = 430.0  # GFLOP/s: the float32 matmul peak the budgets are stated for (issue 23)
 # The recipes as they were: the article's, and this project's defaults before issue 11.
 HISTORIC = {
     "article": dict(section_length=50, step=10, objective="last", optimizer="sgd", learning_rate=0.01, clipnorm=0.0,
@@ -51,9 +58,6 @@ HISTORIC = {
                         clipnorm=5.0, shuffle_buffer=10_000, batch_size=128, embedding=0, dropout=0.0,
                         lr_schedule="constant", warmup_steps=0),
 }
-# Without --nanogpt-json, nanoGPT's CPU figure is the one its README publishes, on its author's machine.
-NANOGPT_PUBLISHED = {"val_loss": 1.88, "train_s": 180, "label": "nanoGPT, CPU config, 2000 iterations: published "
-                     "(its README: loss 1.88 in about 3 min on its author's CPU)"}
 
 
 class Clock(keras.callbacks.Callback):
@@ -63,16 +67,19 @@ class Clock(keras.callbacks.Callback):
     def __init__(self, val_ids, budget: float, every: float, marks=MARKS):
         super().__init__()
         self.val_ids, self.budget = val_ids, budget
-        self.checkpoints = sorted({*range(int(every), int(budget) + 1, int(every)), *(m for m in marks if m <= budget)})
+        every = max(1, int(every))
+        self.checkpoints = sorted({*range(every, int(budget) + 1, every), *(m for m in marks if m <= budget)})
         self.trained, self.curve, self.evaluator = 0.0, [], StreamEvaluator(val_ids)
 
     def evaluate(self, marks: list) -> None:
         val_nats = self.evaluator(self.model)["nats_per_char"]  # the train stage's own measure
         point = {"trained_s": round(self.trained, 1), "val_nats": val_nats,
-                 "nanogpt_metric": block_nats(self.evaluator.stepper, self.val_ids)}
+                 "nanogpt_metric": block_nats(self.evaluator.stepper, self.val_ids),
+                 "nanogpt_256": block_nats(self.evaluator.stepper, self.val_ids, block=256)}
         self.curve += [{"seconds": mark, **point} for mark in marks]
         print(f"    {marks[0]:5.0f} s: {point['val_nats']:.4f} nats/char, "
-              f"nanoGPT measure {point['nanogpt_metric']:.4f}", flush=True)
+              f"nanoGPT measure {point['nanogpt_metric']:.4f} (256-character blocks {point['nanogpt_256']:.4f})",
+              flush=True)
 
     def on_train_batch_begin(self, batch, logs=None):
         self.started = time.perf_counter()
@@ -114,7 +121,7 @@ def run_recipe(name: str, settings: TrainSettings, step: int, corpus_dir: Path, 
         settings = replace(settings, epochs=10_000)
     chars = load_vocab(corpus_dir / "vocab.json")
     val_ids = encode((corpus_dir / "val.txt").read_text(encoding="utf-8"), chars, "val")
-    clock = Clock(val_ids, args.budget, args.every)
+    clock = Clock(val_ids, args.budget, args.every, args.marks)
     started = time.perf_counter()
     out = windows.parent
     summary = train(TrainPaths(windows, corpus_dir, out / "models", out / "checkpoints", out / "dvclive"), settings,
@@ -151,22 +158,6 @@ def at(curve: list, seconds: float, key: str) -> float:
     return next(point[key] for point in curve if point["seconds"] == seconds)
 
 
-def nanogpt_points(files: list) -> list:
-    """nanoGPT's points for the plot: measured (the JSON line of bench/nanogpt.py, last in each file), or published."""
-    points = []
-    for path in files:
-        lines = [line for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-        try:
-            run = json.loads(lines[-1])
-            points.append({"val_loss": run["final_val_loss"], "train_s": run["train_s"], "max_iters": run["max_iters"],
-                           "label": f"nanoGPT, CPU config, {run['max_iters']} iterations: measured here by "
-                                    f"bench/nanogpt.py ({run['final_val_loss']:.3f})"})
-        except (IndexError, ValueError, KeyError) as error:
-            raise SystemExit(f"--nanogpt-json {path}: its last line is not bench/nanogpt.py's JSON line ({error!r}); "
-                             "save that script's output (e.g. with `| tee FILE`) and pass the file.") from None
-    return points or [NANOGPT_PUBLISHED]
-
-
 def save_plot(results: dict, best_ngram: float, nanogpt: list, path: Path) -> None:
     import matplotlib
 
@@ -193,8 +184,13 @@ def save_plot(results: dict, best_ngram: float, nanogpt: list, path: Path) -> No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=float, default=600.0, help="training seconds per recipe (default: 600)")
-    parser.add_argument("--every", type=float, default=30.0, help="seconds of training between evaluations")
+    parser.add_argument("--budget", type=float, default=600.0,
+                        help="training seconds per recipe, of the reference machine (default: 600)")
+    parser.add_argument("--every", type=float, default=30.0,
+                        help="seconds of training between evaluations, of the reference machine")
+    parser.add_argument("--reference-peak", type=float, default=REFERENCE_PEAK, metavar="GFLOPS",
+                        help=f"the matmul peak the seconds are stated for (default: {REFERENCE_PEAK:g}); 0: this "
+                             "machine's seconds as they are")
     parser.add_argument("--units", type=int, default=256, help="LSTM cells, the same for every recipe (default: 256)")
     parser.add_argument("--nanogpt-json", action="append", default=[], metavar="FILE",
                         help="the output of a bench/nanogpt.py run (its JSON line last), plotted as measured; "
@@ -203,7 +199,14 @@ def main() -> None:
                         help="where the plot goes (default: bench/quality.png, which the README shows)")
     args = parser.parse_args()
     nanogpt = nanogpt_points(args.nanogpt_json)  # before the long run: a bad file is refused at once
-    marks = [mark for mark in MARKS if mark <= args.budget]
+    reference_marks = [mark for mark in MARKS if mark <= args.budget]
+    peak = matmul_peak_gflops()
+    scale = time_scale(peak, args.reference_peak)
+    reference_budget = args.budget
+    args.budget, args.every = args.budget * scale, args.every * scale
+    args.marks = marks = [mark * scale for mark in reference_marks]
+    print(f"float32 matmul peak on this machine: {peak:.1f} GFLOP/s; a reference second ({args.reference_peak:g} "
+          f"GFLOP/s) is {scale:.3f} s here: budget {args.budget:.0f} s of training per recipe", flush=True)
     project = load_settings(TrainSettings, PROJECT / "params.yaml")
     project_step = load_settings(WindowSettings, PROJECT / "params.yaml").step
     recipes = {name: (replace(project, hidden_units=args.units, preview_every=0,
@@ -218,14 +221,18 @@ def main() -> None:
     plot = args.plot
     save_plot(results, best_ngram, nanogpt, plot)
     for name, result in results.items():
-        figures = ", ".join(f"{at(result['curve'], m, 'val_nats'):.4f} at {m // 60:.0f} min" for m in marks)
+        figures = ", ".join(f"{at(result['curve'], m, 'val_nats'):.4f} at {r // 60:.0f} min"
+                            for m, r in zip(marks, reference_marks))
         print(f"{name}: {figures}; sample at temperature 0.5:\n{result['prompt']}|{result['sample']}\n")
     print(f"best n-gram on the same characters: {best_ngram:.4f}; plot: {plot}")
-    line = {"units": args.units, "budget_s": args.budget, "best_ngram": round(best_ngram, 4)}
-    for mark in marks:
-        tag = f"{mark // 60:.0f}min"
+    line = {"units": args.units, "budget_s": reference_budget, "budget_here_s": round(args.budget, 1),
+            "matmul_peak_gflops": round(peak, 1), "reference_peak_gflops": args.reference_peak,
+            "best_ngram": round(best_ngram, 4)}
+    for mark, reference in zip(marks, reference_marks):
+        tag = f"{reference // 60:.0f}min"
         line[f"val_nats_{tag}"] = round(at(results["new default"]["curve"], mark, "val_nats"), 4)
         line[f"nanogpt_metric_{tag}"] = round(at(results["new default"]["curve"], mark, "nanogpt_metric"), 4)
+        line[f"nanogpt_256_{tag}"] = round(at(results["new default"]["curve"], mark, "nanogpt_256"), 4)
         line[f"article_recipe_{tag}"] = round(at(results["article"]["curve"], mark, "val_nats"), 4)
         line[f"old_default_{tag}"] = round(at(results["old default"]["curve"], mark, "val_nats"), 4)
     line["nanogpt"] = [{"source": "measured" if "max_iters" in point else "published",

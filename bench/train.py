@@ -65,6 +65,14 @@ def matmul_peak_gflops(size: int = 2048, repeats: int = 20) -> float:
     return 2 * size ** 3 * repeats / best / 1e9
 
 
+def time_scale(peak: float, reference_peak: float) -> float:
+    """How many seconds here a second of the reference machine is: reference_peak / peak (1 without a
+    reference): a machine twice as fast as the reference gets half the seconds."""
+    if peak <= 0:
+        raise SystemExit(f"the measured matmul peak is {peak} GFLOP/s; rerun on an idle machine")
+    return reference_peak / peak if reference_peak > 0 else 1.0
+
+
 def recurrent_ceiling_gflops(batch: int, units: int, steps: int = 50, repeats: int = 5) -> float:
     """GFLOP/s of `steps` chained pairs of an LSTM step's forward and backward recurrent matmuls."""
     h = tf.random.normal([batch, units])
@@ -111,7 +119,8 @@ def throughput(windows: Path, chars: list[str], settings: TrainSettings, batches
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--units", type=int, nargs="+", default=[256, 1024])
+    parser.add_argument("--units", type=int, nargs="+", default=[256, 512, 1024],
+                        help="model sizes to time (default: 256 512 1024)")
     parser.add_argument("--batches", type=int, default=20, help="timed training steps per size (default: 20)")
     parser.add_argument("--jit", action="store_true", help="also time each size with jit_compile (XLA), as a ratio")
     args = parser.parse_args()

@@ -145,3 +145,14 @@ def test_every_rerun_marker_names_a_script_that_exists():
                for m in re.findall(r"<!-- rerun: (.*?) -->", (PROJECT / doc).read_text(encoding="utf-8"))]
     scripts = {script for m in markers for script in re.findall(r"bench/\w+\.py", m)}
     assert all((PROJECT / script).is_file() for script in scripts), scripts
+
+
+def test_quality_budgets_are_seconds_of_the_reference_machine():
+    """Fails when bench/quality.py gives a faster machine more seconds (the ratio inverted), ignores the
+    reference, or accepts a peak it could not measure."""
+    train = load("train")
+    assert train.time_scale(860.0, 430.0) == 0.5   # twice the reference's peak: half its seconds
+    assert train.time_scale(215.0, 430.0) == 2.0
+    assert train.time_scale(123.4, 0) == 1.0       # no reference: this machine's seconds
+    with pytest.raises(SystemExit, match="matmul peak"):
+        train.time_scale(0.0, 430.0)

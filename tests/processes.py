@@ -49,10 +49,18 @@ def end(process: subprocess.Popen, grace: float = GRACE) -> None:
             stream.close()
 
 
+def _default_stop_signals() -> None:
+    # A shell ignores SIGINT and SIGQUIT in what it starts in the background (`make test &` in a script),
+    # and children inherit that: a server told to stop with Ctrl-C's signal would then never stop.
+    for sig in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 @contextmanager
 def started(argv: list[str], *, grace: float = GRACE, **popen):
-    """Popen(argv) in a process group of its own, ended with `end` when the block is left."""
-    process = subprocess.Popen(argv, start_new_session=True, **popen)
+    """Popen(argv) in a process group of its own, with the stop signals at their defaults (whatever the
+    test run inherited), ended with `end` when the block is left."""
+    process = subprocess.Popen(argv, start_new_session=True, preexec_fn=_default_stop_signals, **popen)
     try:
         yield process
     finally:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from processes import alive, read_lines, started, wait_for
+from processes import alive, read_lines, run, started, wait_for
 
 STUBBORN = """
 import signal, subprocess, sys, time
@@ -29,3 +29,15 @@ def test_a_failing_test_still_ends_its_process_and_the_ones_that_process_started
             raise AssertionError("the test fails here")
     assert child.returncode == -signal.SIGKILL  # SIGTERM was ignored: killed after the grace period
     wait_for(lambda: not alive(grandchild), f"the grandchild (PID {grandchild}) to be gone")
+
+
+def test_a_started_python_stops_on_sigint_though_the_test_run_ignores_it():
+    """Fails when a child inherits an ignored SIGINT from the test run (a background `make test &` in a
+    script): `serve-offline`, stopped with SIGINT by its tests, then slept until the 15-minute deadline."""
+    probe = "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        done = run([sys.executable, "-c", probe])
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert done.stdout.strip() == "True", done

@@ -135,9 +135,13 @@ def summarise(lines: list, eval_interval: int) -> dict:
             "final_val_loss": evals[-1][1], "best_val_loss": best[1], "best_step": best[0]}
 
 
-def run(nanogpt: Path, python: Path, max_iters: int) -> dict:
+def run(nanogpt: Path, python: Path, max_iters: int, options: dict | None = None) -> dict:
+    """nanoGPT's README command for a CPU with `max_iters` (and `lr_decay_iters`), and `options` (e.g.
+    {"dropout": 0.1}) replacing its values; the summary of its run."""
     torch_version = check_inputs(nanogpt, python)
     args = with_option(with_option(readme_args(nanogpt), "max_iters", max_iters), "lr_decay_iters", max_iters)
+    for name, value in (options or {}).items():
+        args = with_option(args, name, value)
     eval_interval = 250  # config/train_shakespeare_char.py's; the last evaluation must fall on the last step
     if max_iters % eval_interval:
         eval_interval = max_iters
@@ -153,9 +157,31 @@ def run(nanogpt: Path, python: Path, max_iters: int) -> dict:
         timed = run_timed(command, work, offline_env())
         if timed.returncode != 0:
             raise NanoGPTError(f"train.py exited {timed.returncode}:\n{timed.tail()}")
-    return {"max_iters": max_iters, "command": shlex.join(["python", "train.py", *args]),
+    return {"max_iters": max_iters, "options": options or {}, "command": shlex.join(["python", "train.py", *args]),
             "wall_s": round(timed.wall_s, 1), "cpu_s": round(timed.cpu_s, 1), **summarise(timed.lines, eval_interval),
             "torch": torch_version, "nanogpt_commit": commit_of(nanogpt)}
+
+
+# What nanoGPT runs at a budget: its README's CPU configuration, and one we expect to do better in
+# minutes (a higher learning rate; dropout 0.1 and a 192-wide model did worse in issue 23's trials).
+BUDGET_CONFIGS = {"README": {}, "lr 2e-3": {"learning_rate": 0.002, "min_lr": 0.0002}}
+PROBE_ITERS = 30
+
+
+def best_at_budget(nanogpt: Path, python: Path, budget_s: float) -> dict:
+    """Each of BUDGET_CONFIGS as a whole run whose iterations fill `budget_s` seconds of training (its
+    schedule decaying over them), the count taken from a short probe run's median iteration time; every
+    run, and the best validation loss of them all."""
+    runs = []
+    for name, options in BUDGET_CONFIGS.items():
+        probe = run(nanogpt, python, PROBE_ITERS, options)
+        max_iters = max(PROBE_ITERS, round(budget_s / (probe["median_iter_ms"] / 1000)))
+        result = run(nanogpt, python, max_iters, options)
+        runs.append({"config": name, **{k: result[k] for k in ("max_iters", "options", "train_s", "median_iter_ms",
+                                                               "final_val_loss", "best_val_loss", "best_step")}})
+        print(f"nanoGPT {name} at {budget_s:.0f} s: {max_iters} iterations, {result['train_s']:.0f} s of training, "
+              f"best validation loss {result['best_val_loss']:.4f}", flush=True)
+    return {"budget_s": round(budget_s, 1), "best_val_loss": min(r["best_val_loss"] for r in runs), "runs": runs}
 
 
 def commit_of(nanogpt: Path) -> str | None:

@@ -1,27 +1,23 @@
-"""Benchmark: validation loss against wall-clock on real text, recipe against recipe, beside nanoGPT.
+"""Benchmark: validation loss against training time on real text, recipe against recipe, and nanoGPT.
 
-In:  the bundled `texts/tinyshakespeare.txt` (char-rnn's and nanoGPT's corpus), split as nanoGPT
-     splits it: the first 90% trains, the last 10% validates (the real scrape → clean stages with
-     `scrape.source: text`, `clean.val_fraction: 0.1`, nothing folded or dropped).
-Out: for the article's recipe, the defaults this project had before issue 11, and today's defaults
-     (params.yaml), each trained by the train stage's own code with the same model size and the same
-     training-time budget: the standard measure (`eval/nats_per_char`: every validation character,
-     read in order with the state carried) and nanoGPT's (every position of 64-character blocks,
-     each read from scratch; and of 256-character blocks, the block of nanoGPT's published A100
-     figure) every `--every` seconds of training; the best n-gram on the same
-     characters; the figures at 3 and 10 minutes; `bench/quality.png`; a 300-character sample of
-     each at temperature 0.5; one JSON line last. nanoGPT's CPU configuration is plotted beside them
-     as measured on this machine by `bench/nanogpt.py` (`--nanogpt-json FILE`, that script's output),
-     or else as its README publishes it (1.88 in about 3 minutes, on its author's CPU), labelled so.
+In:  `texts/tinyshakespeare.txt` (char-rnn's and nanoGPT's corpus) through the real scrape and clean
+     stages, split as nanoGPT splits it (the first 90% trains, the rest validates, nothing dropped);
+     with `--nanogpt DIR --nanogpt-python PATH`, a nanoGPT checkout and a Python with torch.
+Out: for the article's recipe, the defaults before issue 11 and today's (params.yaml), each trained by
+     the train stage's own code, same model size, same training-time budget: every `--every` seconds,
+     the standard measure (every validation character, read in order, state carried) and nanoGPT's
+     (every position of 64-character blocks, each read from scratch; and of 256-character blocks,
+     those of its published A100 figure); the best n-gram; the figures at 3 and 10 minutes; with
+     nanoGPT, its best validation loss at each of those budgets (`bench/nanogpt.py`'s
+     `best_at_budget`: its README configuration and a stronger one, each a whole run filling the
+     budget); `bench/quality.png`; a sample of each recipe; one JSON line last. Without nanoGPT it
+     says so and plots nanoGPT from `--nanogpt-json` files, or as published, labelled so.
 
-Only training time counts: the evaluations are taken out of the clock. A recipe whose learning-rate
-schedule spans the run is given the number of epochs that fits the budget, from a measured probe.
-Budgets are in seconds of a reference machine: machines of our kind differ by about 3x, so the script
-first measures this machine's float32 matmul peak (`bench/train.py`'s) and gives every budget, mark and
-evaluation interval `--reference-peak` / peak times the seconds asked (430 GFLOP/s by default; 0 keeps
-the seconds as they are). "3 min" and "10 min" are then 3 and 10 minutes of the reference machine.
-Run: `.venv/bin/python bench/quality.py [--budget 600] [--units 256] [--nanogpt-json FILE]` on an otherwise idle
-machine.
+Only training time counts, on both sides: evaluations are out of the clock. A schedule spanning the
+run gets the epochs that fit the budget, from a measured probe. Budgets are seconds of a reference
+machine (machines of our kind differ by about 3x): the script measures this one's float32 matmul peak
+first (`bench/train.py`'s) and scales every budget, mark and interval by `--reference-peak` / peak
+(430 GFLOP/s by default; 0 keeps this machine's seconds). Run it alone on an otherwise idle machine.
 """
 import argparse
 import json
@@ -43,11 +39,16 @@ from pipeline.train.evaluate import StreamEvaluator, block_nats
 from pipeline.train.fit import train
 from pipeline.train.paths import TrainPaths
 from pipeline.window.write import make_windows
-from nanogpt import nanogpt_points  # bench/ is this script's own folder, first on sys.path
+from nanogpt import NanoGPTError, best_at_budget, check_inputs, nanogpt_points  # bench/: this script's folder
+from quality_plot import save_plot
 from train import matmul_peak_gflops, time_scale
 
 PROJECT = Path(__file__).resolve().parent.parent
 MARKS = (180, 600)   # seconds of the reference machine
+# The JSON line's figures at each mark: key, recipe, measure.
+REPORTED = (("val_nats", "new default", "val_nats"), ("nanogpt_metric", "new default", "nanogpt_metric"),
+            ("nanogpt_256", "new default", "nanogpt_256"), ("article_recipe", "article", "val_nats"),
+            ("old_default", "old default", "val_nats"))
 REFERENCE_PEAK = 430.0  # GFLOP/s: the float32 matmul peak the budgets are stated for (issue 23)
 # The recipes as they were: the article's, and this project's defaults before issue 11.
 HISTORIC = {
@@ -158,28 +159,13 @@ def at(curve: list, seconds: float, key: str) -> float:
     return next(point[key] for point in curve if point["seconds"] == seconds)
 
 
-def save_plot(results: dict, best_ngram: float, nanogpt: list, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(9, 5))
-    for (name, result), color in zip(results.items(), ("tab:gray", "tab:orange", "tab:blue")):
-        minutes = [p["seconds"] / 60 for p in result["curve"]]
-        axes.plot(minutes, [p["val_nats"] for p in result["curve"]], color=color, label=f"{name}: every character")
-        axes.plot(minutes, [p["nanogpt_metric"] for p in result["curve"]], color=color, linestyle="--",
-                  label=f"{name}: nanoGPT's measure")
-    axes.axhline(best_ngram, color="black", linestyle=":", label=f"best n-gram ({best_ngram:.3f})")
-    for point in nanogpt:
-        axes.plot([point["train_s"] / 60], [point["val_loss"]], "k*", markersize=10, label=point["label"])
-    axes.set_ylim(1.3, 3.8)
-    axes.set_xlabel("training time (minutes, 2 CPU cores)")
-    axes.set_ylabel("validation loss (nats per character)")
-    axes.set_title("tiny Shakespeare, nanoGPT's split")
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
+def nanogpt_budgets(args, marks: list, reference_marks: list) -> dict:
+    """nanoGPT's `best_at_budget` at each mark, by the reference minutes it stands for; {} without nanoGPT."""
+    if not args.nanogpt:
+        print("nanoGPT: not given (--nanogpt DIR --nanogpt-python PATH): ours alone", flush=True)
+        return {}
+    return {f"{reference // 60:.0f}min": best_at_budget(args.nanogpt, args.nanogpt_python, mark)
+            for mark, reference in zip(marks, reference_marks)}
 
 
 def main() -> None:
@@ -192,13 +178,24 @@ def main() -> None:
                         help=f"the matmul peak the seconds are stated for (default: {REFERENCE_PEAK:g}); 0: this "
                              "machine's seconds as they are")
     parser.add_argument("--units", type=int, default=256, help="LSTM cells, the same for every recipe (default: 256)")
+    parser.add_argument("--nanogpt", type=Path, help="a checkout of karpathy/nanoGPT, run at the same budgets")
+    parser.add_argument("--nanogpt-python", type=Path, help="a Python with torch, numpy and requests, for nanoGPT")
     parser.add_argument("--nanogpt-json", action="append", default=[], metavar="FILE",
                         help="the output of a bench/nanogpt.py run (its JSON line last), plotted as measured; "
                              "repeat for several budgets. Without it nanoGPT's published CPU figure is plotted")
     parser.add_argument("--plot", type=Path, default=Path(__file__).with_name("quality.png"),
-                        help="where the plot goes (default: bench/quality.png, which the README shows)")
+                        help="where the plot goes (default: bench/quality.png, which the README shows); the "
+                             "curves go beside it, as .json (bench/quality_plot.py redraws the plot from them)")
     args = parser.parse_args()
     nanogpt = nanogpt_points(args.nanogpt_json)  # before the long run: a bad file is refused at once
+    if bool(args.nanogpt) != bool(args.nanogpt_python):
+        parser.error("--nanogpt and --nanogpt-python go together: a checkout and the Python that runs it")
+    if args.nanogpt:
+        try:
+            check_inputs(args.nanogpt.resolve(), args.nanogpt_python.absolute())
+        except NanoGPTError as error:
+            parser.error(str(error))
+        args.nanogpt, args.nanogpt_python = args.nanogpt.resolve(), args.nanogpt_python.absolute()
     reference_marks = [mark for mark in MARKS if mark <= args.budget]
     peak = matmul_peak_gflops()
     scale = time_scale(peak, args.reference_peak)
@@ -217,26 +214,33 @@ def main() -> None:
         corpus_dir = corpus(Path(tmp))
         results = {name: run_recipe(name, settings, step, corpus_dir, Path(tmp), args)
                    for name, (settings, step) in recipes.items()}
+    budgets = nanogpt_budgets(args, marks, reference_marks)
+    best_runs = {tag: min(b["runs"], key=lambda r: r["best_val_loss"]) for tag, b in budgets.items()}
+    nanogpt = [{"val_loss": r["best_val_loss"], "train_s": r["train_s"], "label": f"nanoGPT's best at the {tag} "
+                f"budget ({r['config']}, {r['max_iters']} iterations), measured in this run ({r['best_val_loss']:.3f})"}
+               for tag, r in best_runs.items()] or nanogpt
     best_ngram = results["new default"]["best_ngram"]
-    plot = args.plot
-    save_plot(results, best_ngram, nanogpt, plot)
+    args.plot.with_suffix(".json").write_text(json.dumps({"results": results, "best_ngram": best_ngram,
+                                                          "nanogpt": nanogpt}, indent=1) + "\n", encoding="utf-8")
+    save_plot(results, best_ngram, nanogpt, args.plot)
     for name, result in results.items():
         figures = ", ".join(f"{at(result['curve'], m, 'val_nats'):.4f} at {r // 60:.0f} min"
                             for m, r in zip(marks, reference_marks))
         print(f"{name}: {figures}; sample at temperature 0.5:\n{result['prompt']}|{result['sample']}\n")
-    print(f"best n-gram on the same characters: {best_ngram:.4f}; plot: {plot}")
+    print(f"best n-gram on the same characters: {best_ngram:.4f}; plot: {args.plot}")
     line = {"units": args.units, "budget_s": reference_budget, "budget_here_s": round(args.budget, 1),
             "matmul_peak_gflops": round(peak, 1), "reference_peak_gflops": args.reference_peak,
             "best_ngram": round(best_ngram, 4)}
     for mark, reference in zip(marks, reference_marks):
         tag = f"{reference // 60:.0f}min"
-        line[f"val_nats_{tag}"] = round(at(results["new default"]["curve"], mark, "val_nats"), 4)
-        line[f"nanogpt_metric_{tag}"] = round(at(results["new default"]["curve"], mark, "nanogpt_metric"), 4)
-        line[f"nanogpt_256_{tag}"] = round(at(results["new default"]["curve"], mark, "nanogpt_256"), 4)
-        line[f"article_recipe_{tag}"] = round(at(results["article"]["curve"], mark, "val_nats"), 4)
-        line[f"old_default_{tag}"] = round(at(results["old default"]["curve"], mark, "val_nats"), 4)
-    line["nanogpt"] = [{"source": "measured" if "max_iters" in point else "published",
-                        **{k: point[k] for k in ("max_iters", "train_s", "val_loss") if k in point}} for point in nanogpt]
+        for key, recipe, measure in REPORTED:
+            line[f"{key}_{tag}"] = round(at(results[recipe]["curve"], mark, measure), 4)
+        if tag in budgets:  # ours on nanoGPT's measure against nanoGPT's best: below 1 is ahead
+            line[f"nanogpt_best_{tag}"] = best = budgets[tag]["best_val_loss"]
+            line[f"ratio_to_nanogpt_{tag}"] = round(line[f"nanogpt_metric_{tag}"] / best, 3)
+    line["nanogpt"] = budgets or [{"source": "measured" if "max_iters" in point else "published",
+                                   **{k: point[k] for k in ("max_iters", "train_s", "val_loss") if k in point}}
+                                  for point in nanogpt]
     for point in nanogpt:
         print(f"{point['label']}: {point['val_loss']:.3f} after {point['train_s'] / 60:.1f} min of training")
     print(json.dumps(line))

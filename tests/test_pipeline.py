@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from app.workspace import dvc_env, prepare_workspace
+from common.scores import Reference
 from processes import dvc, run
 from workspaces import TINY, readme_way_back, snapshot
 
@@ -49,6 +50,27 @@ def test_second_repro_reruns_nothing(workspace):
     assert "Running stage" not in out
     for stage in STAGES:
         assert f"'{stage}' didn't change" in out
+
+
+def test_sample_stage_scores_its_samples_as_a_dvc_metric(workspace):
+    """Catches the stage not writing metrics/sample.json, dvc.yaml not listing it as a metric (then
+    `dvc metrics show` leaves it out), or line rules that real script text fails (its share of
+    well-formed lines, the reference a perfect model reaches, must be near 1)."""
+    scores = json.loads((workspace / "metrics/sample.json").read_text())
+    assert set(scores) == {"temperature-0", "temperature-1.0", "reference"}
+    # the tiny samples are 10 characters: words, but no whole line (a share of nothing is null, which
+    # DVC leaves out)
+    shown = json.loads(dvc(["metrics", "show", "--json"], workspace).stdout)
+    numbers = {name: {key: value for key, value in shares.items() if value is not None}
+               for name, shares in scores.items()}
+    assert shown[""]["data"]["metrics/sample.json"]["data"] == numbers
+    table = dvc(["metrics", "show"], workspace).stdout
+    for key in ("temperature-0.known_words", "temperature-1.0.lines", "reference.known_words"):
+        assert key in table
+    corpus = workspace / "data/corpus"
+    real = Reference((corpus / "train.txt").read_text()).score((corpus / "val.txt").read_text()[:1000])
+    assert real["lines"] >= 5 and real["well_formed_lines"] >= 0.95
+    assert real["known_speakers"] > 0.5 and real["known_words"] > 0.5
 
 
 def test_the_readmes_exp_run_rewindows_and_metrics_diff_shows_it(workspace, project_root):

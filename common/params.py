@@ -22,11 +22,12 @@ from pathlib import Path
 
 import yaml
 
-from common.knobs import MAX_WHOLE, NUMBER, ParamsError, expected, kind, lookup
+from common.knobs import MAX_WHOLE, NUMBER, ParamsError, expected, kind
 from common.settings import KNOBS, settings_from
 
 __all__ = ["PARAMS_FILE", "PROJECT_PARAMS_FILE", "ParamsError", "RENAMED_KEYS", "RENAMED_VALUES", "UNTIL",
-           "check_params", "load_params", "load_settings", "params_file_here", "upgraded"]
+           "check_params", "key_renamed", "load_params", "load_settings", "params_file_here", "upgraded",
+           "value_renamed"]
 
 PARAMS_FILE = Path("params.yaml")
 # The project's own params.yaml, for commands run outside the project root (`python -m scrapers`).
@@ -74,16 +75,32 @@ def _too_large(value) -> bool:
     return any(map(_too_large, value)) if isinstance(value, list) else _is(value, NUMBER) and value > MAX_WHOLE
 
 
+def key_renamed(old: str, new: str) -> str:
+    """How a renamed key is said, by the check and by the check stage's rename in the file."""
+    return f"'{old}' is now called '{new}'"
+
+
+def value_renamed(key: str, old: str, new: str) -> str:
+    """How a renamed value is said, by the check and by the check stage's rename in the file."""
+    return f"'{key}: {old}' is now '{key}: {new}'"
+
+
+def _group(params: dict, dotted: str) -> dict | None:
+    """The mapping at the dotted key `dotted` ('' for the top), or None where there is no mapping."""
+    node = params
+    for part in dotted.split(".") if dotted else []:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None
+
+
 def upgraded(params: dict, source: str = "params.yaml") -> tuple[dict, list[str]]:
     """A copy of `params` with every old key and value renamed (in place in its group, keeping the
     order), and a line per rename; ParamsError when a group holds both a key's old and new names."""
     params, notes = copy.deepcopy(params), []
     for old, new in RENAMED_KEYS.items():
         parent, _, leaf = old.rpartition(".")
-        node = params
-        for part in parent.split(".") if parent else []:
-            node = node.get(part) if isinstance(node, dict) else None
-        if not isinstance(node, dict) or leaf not in node:
+        node = _group(params, parent)
+        if node is None or leaf not in node:
             continue
         new_leaf = new.rpartition(".")[2]
         if new_leaf in node:
@@ -91,17 +108,14 @@ def upgraded(params: dict, source: str = "params.yaml") -> tuple[dict, list[str]
         items = [(new_leaf if name == leaf else name, value) for name, value in node.items()]
         node.clear()
         node.update(items)
-        notes.append(f"'{old}' is now called '{new}'")
+        notes.append(key_renamed(old, new))
     for key, renames in RENAMED_VALUES.items():
         parent, _, leaf = key.rpartition(".")
-        try:
-            node = lookup(params, parent) if parent else params
-            value = node[leaf]
-        except (KeyError, TypeError):
-            continue
+        node = _group(params, parent)
+        value = node.get(leaf) if node is not None else None
         if isinstance(value, str) and value in renames:
             node[leaf] = renames[value]
-            notes.append(f"'{key}: {value}' is now '{key}: {renames[value]}'")
+            notes.append(value_renamed(key, value, renames[value]))
     return params, notes
 
 

@@ -20,9 +20,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 
+from common.settings import SITES
 from scrapers.http import ScrapeError
 
-SITES = ("imsdb", "livesinabox")
 ROOT, OLD_ROOT = "offline_site", "sample_site"
 
 

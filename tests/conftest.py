@@ -1,10 +1,9 @@
 """Shared test set-up: quiet TensorFlow, no DVC analytics, and the project root."""
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from dataclasses import replace
 
 from common.params import load_settings
 from common.settings import TrainSettings, WindowSettings

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import yaml
 
-from common.params import RENAMED_KEYS, RENAMED_VALUES
+from common.params import RENAMED_KEYS, RENAMED_VALUES, key_renamed, value_renamed
 
 
 def _edits(node, prefix: str = "") -> list[tuple[int, int, str, str]]:
@@ -29,13 +29,12 @@ def _edits(node, prefix: str = "") -> list[tuple[int, int, str, str]]:
         dotted = prefix + key.value
         new = RENAMED_KEYS.get(dotted)
         if new and new.rpartition(".")[2] not in names:
-            edits.append((key.start_mark.index, key.end_mark.index, new.rpartition(".")[2],
-                          f"'{dotted}' is now called '{new}'"))
+            edits.append((key.start_mark.index, key.end_mark.index, new.rpartition(".")[2], key_renamed(dotted, new)))
             dotted = new
         renames = RENAMED_VALUES.get(dotted, {})
         if isinstance(value, yaml.ScalarNode) and value.tag == "tag:yaml.org,2002:str" and value.value in renames:
             edits.append((value.start_mark.index, value.end_mark.index, renames[value.value],
-                          f"'{dotted}: {value.value}' is now '{dotted}: {renames[value.value]}'"))
+                          value_renamed(dotted, value.value, renames[value.value])))
         edits += _edits(value, dotted + ".")
     return edits
 

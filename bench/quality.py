@@ -12,6 +12,10 @@ Out: for the article's recipe, the defaults before issue 11 and today's (params.
      `best_at_budget`: its README configuration and a stronger one, each a whole run filling the
      budget); `bench/quality.png`; a sample of each recipe; one JSON line last. Without nanoGPT it
      says so and plots nanoGPT from `--nanogpt-json` files, or as published, labelled so.
+     Each mark also gives the "kept" figures (`kept_*`): those of the best epoch's model so far, the
+     one the train stage publishes (`train.keep: best`), as nanoGPT keeps its best checkpoint; the
+     ratio to nanoGPT compares those two. `--set KEY=VALUE` adds a `candidate` recipe (params.yaml
+     with those keys set, its figures as `candidate_*`), `--only RECIPE` runs just the recipes named.
 
 Only training time counts, on both sides: evaluations are out of the clock. A schedule spanning the
 run gets the epochs that fit the budget, from a measured probe. Budgets are seconds of a reference
@@ -22,25 +26,18 @@ first (`bench/train.py`'s) and scales every budget, mark and interval by `--refe
 import argparse
 import json
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
-import keras
+import yaml
 
-from app.workspace import dvc, prepare_workspace
-from common.generate import generate, pick_prompt
-from common.model import Stepper
-from common.params import load_settings
+from app.workspace import with_overrides
+from common.knobs import ParamsError
+from common.params import load_params, settings_from
 from common.settings import TrainSettings, WindowSettings
-from common.vocab import encode, load_vocab
-from pipeline.train.data import batches_per_epoch
-from pipeline.train.evaluate import StreamEvaluator, block_nats
-from pipeline.train.fit import train
-from pipeline.train.paths import TrainPaths
-from pipeline.window.write import make_windows
 from nanogpt import NanoGPTError, best_at_budget, check_inputs, nanogpt_points  # bench/: this script's folder
 from quality_plot import save_plot
+from quality_runs import MEASURES, at, corpus, run_recipe
 from train import matmul_peak_gflops, time_scale
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -48,115 +45,54 @@ MARKS = (180, 600)   # seconds of the reference machine
 # The JSON line's figures at each mark: key, recipe, measure.
 REPORTED = (("val_nats", "new default", "val_nats"), ("nanogpt_metric", "new default", "nanogpt_metric"),
             ("nanogpt_256", "new default", "nanogpt_256"), ("article_recipe", "article", "val_nats"),
-            ("old_default", "old default", "val_nats"))
+            ("old_default", "old default", "val_nats"),
+            *((f"kept_{m}", "new default", f"kept_{m}") for m in MEASURES),
+            *((f"candidate_{m}", "candidate", m) for m in MEASURES),
+            *((f"candidate_kept_{m}", "candidate", f"kept_{m}") for m in MEASURES))
 REFERENCE_PEAK = 430.0  # GFLOP/s: the float32 matmul peak the budgets are stated for (issue 23)
-# The recipes as they were: the article's, and this project's defaults before issue 11.
+# The recipes as they were: the article's, and this project's defaults before issue 11 (whole runs: keep last).
 HISTORIC = {
     "article": dict(section_length=50, step=10, objective="last", optimizer="sgd", learning_rate=0.01, clipnorm=0.0,
                     shuffle_buffer=0, batch_size=128, embedding=0, dropout=0.0, lr_schedule="constant",
-                    warmup_steps=0),
+                    warmup_steps=0, input_dropout=0.0, weight_decay=0.0, keep="last"),
     "old default": dict(section_length=50, step=10, objective="all", optimizer="adam", learning_rate=0.002,
                         clipnorm=5.0, shuffle_buffer=10_000, batch_size=128, embedding=0, dropout=0.0,
-                        lr_schedule="constant", warmup_steps=0),
+                        lr_schedule="constant", warmup_steps=0, input_dropout=0.0, weight_decay=0.0, keep="last"),
 }
+RECIPES = ("article", "old default", "new default", "candidate")
 
 
-class Clock(keras.callbacks.Callback):
-    """Counts training time (batches only), evaluates every `every` seconds of it and at each mark
-    (out of the clock), and stops the run at `budget`."""
-
-    def __init__(self, val_ids, budget: float, every: float, marks=MARKS):
-        super().__init__()
-        self.val_ids, self.budget = val_ids, budget
-        every = max(1, int(every))
-        self.checkpoints = sorted({*range(every, int(budget) + 1, every), *(m for m in marks if m <= budget)})
-        self.trained, self.curve, self.evaluator = 0.0, [], StreamEvaluator(val_ids)
-
-    def evaluate(self, marks: list) -> None:
-        val_nats = self.evaluator(self.model)["nats_per_char"]  # the train stage's own measure
-        point = {"trained_s": round(self.trained, 1), "val_nats": val_nats,
-                 "nanogpt_metric": block_nats(self.evaluator.stepper, self.val_ids),
-                 "nanogpt_256": block_nats(self.evaluator.stepper, self.val_ids, block=256)}
-        self.curve += [{"seconds": mark, **point} for mark in marks]
-        print(f"    {marks[0]:5.0f} s: {point['val_nats']:.4f} nats/char, "
-              f"nanoGPT measure {point['nanogpt_metric']:.4f} (256-character blocks {point['nanogpt_256']:.4f})",
-              flush=True)
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.started = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.trained += time.perf_counter() - self.started
-        while self.checkpoints and self.trained >= self.checkpoints[0]:
-            self.evaluate([self.checkpoints.pop(0)])
-        if self.trained >= self.budget:
-            self.model.stop_training = True
-
-    def on_train_end(self, logs=None):
-        # A run that finished inside the budget is, at the later marks, the model it ended with.
-        if self.checkpoints and len(self.val_ids):
-            self.evaluate(self.checkpoints)
-            self.checkpoints = []
+def overrides(pairs: list) -> dict:
+    """`KEY=VALUE` pairs (dotted params.yaml keys, YAML values) as a dict."""
+    parsed = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ParamsError(f"--set {pair}: write KEY=VALUE, e.g. --set train.dropout=0.3")
+        parsed[key.strip()] = yaml.safe_load(value)
+    return parsed
 
 
-def corpus(root: Path) -> Path:
-    """Tiny Shakespeare through the real scrape and clean stages, split as nanoGPT splits it."""
-    workspace = prepare_workspace(PROJECT, root / "ws", {"scrape.source": "text", "clean.val_fraction": 0.1,
-                                                         "clean.min_char_count": 0, "clean.ascii": False})
-    dvc(["repro", "clean"], workspace, capture=True)
-    return workspace / "data" / "corpus"
-
-
-def run_recipe(name: str, settings: TrainSettings, step: int, corpus_dir: Path, root: Path, args) -> dict:
-    print(f"{name}: {settings.hidden_units} cells, section_length {settings.section_length}, step {step}, "
-          f"{settings.objective}, {settings.optimizer} {settings.learning_rate}, batch {settings.batch_size}, "
-          f"schedule {settings.lr_schedule}", flush=True)
-    windows = root / name.replace(" ", "_") / "windows"
-    meta = make_windows(corpus_dir, windows, windows.parent / "windows.json",
-                        WindowSettings(settings.section_length, step, "none"), progress=False)
-    if settings.lr_schedule != "constant":  # the schedule spans the run: give it the epochs that fit
-        batches = batches_per_epoch(meta["splits"]["train"]["windows"], settings.batch_size)
-        settings = replace(settings, epochs=max(1, round(args.budget / (probe_seconds(settings, windows, corpus_dir,
-                                                                                     root) * batches))))
-    else:
-        settings = replace(settings, epochs=10_000)
-    chars = load_vocab(corpus_dir / "vocab.json")
-    val_ids = encode((corpus_dir / "val.txt").read_text(encoding="utf-8"), chars, "val")
-    clock = Clock(val_ids, args.budget, args.every, args.marks)
-    started = time.perf_counter()
-    out = windows.parent
-    summary = train(TrainPaths(windows, corpus_dir, out / "models", out / "checkpoints", out / "dvclive"), settings,
-                    verbose=0, callbacks=(clock,))
-    stepper = Stepper(keras.models.load_model(windows.parent / "models" / "model.keras"))
-    prompt = pick_prompt("", corpus_dir / "val.txt", settings.section_length, 1)
-    sample = generate(stepper, chars, prompt, length=300, temperature=0.5, seed=1)[0]
-    print(f"  {settings.epochs if settings.lr_schedule != 'constant' else 'budget-bound'} epochs, "
-          f"{time.perf_counter() - started:.0f} s wall-clock with the evaluations", flush=True)
-    return {"curve": clock.curve, "epochs": settings.epochs, "wall_s": round(time.perf_counter() - started),
-            "best_ngram": summary["baselines"]["best_ngram"], "prompt": prompt, "sample": sample}
-
-
-def probe_seconds(settings: TrainSettings, windows: Path, corpus_dir: Path, root: Path) -> float:
-    """Seconds per training batch of `settings`, from a short run of the train stage."""
-    probe = replace(settings, epochs=1, preview_every=0)
-    times = []
-
-    class Batches(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            self.started = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            times.append(time.perf_counter() - self.started)
-            self.model.stop_training = len(times) >= 25
-
-    out = root / "probe"
-    train(TrainPaths(windows, corpus_dir, out / "models", out / "checkpoints", out / "dvclive"), probe, verbose=0,
-          callbacks=(Batches(),))
-    return sorted(times[5:])[len(times[5:]) // 2]
-
-
-def at(curve: list, seconds: float, key: str) -> float:
-    return next(point[key] for point in curve if point["seconds"] == seconds)
+def recipes(args) -> dict:
+    """name -> (TrainSettings, window step): the historic recipes, the new default (params.yaml) and,
+    with --set, the candidate (params.yaml with those overrides); only those --only names."""
+    params = load_params(PROJECT / "params.yaml")
+    project = settings_from(TrainSettings, params)
+    chosen = {name: (replace(project, **{k: v for k, v in recipe.items() if k != "step"}), recipe["step"])
+              for name, recipe in HISTORIC.items()}
+    chosen["new default"] = (project, settings_from(WindowSettings, params).step)
+    if args.set:
+        candidate = with_overrides(params, overrides(args.set))
+        chosen["candidate"] = (settings_from(TrainSettings, candidate), settings_from(WindowSettings, candidate).step)
+    only = args.only or [name for name in RECIPES if name in chosen]
+    missing = [name for name in only if name not in chosen]
+    if missing:
+        raise ParamsError(f"--only {missing[0]}: a candidate needs --set KEY=VALUE")
+    own_size = "train.hidden_units" in overrides(args.set)  # a candidate that sets its size keeps it
+    return {name: (replace(chosen[name][0], preview_every=0,
+                           hidden_units=chosen[name][0].hidden_units if name == "candidate" and own_size else args.units),
+                   chosen[name][1])
+            for name in only}
 
 
 def nanogpt_budgets(args, marks: list, reference_marks: list) -> dict:
@@ -168,7 +104,7 @@ def nanogpt_budgets(args, marks: list, reference_marks: list) -> dict:
             for mark, reference in zip(marks, reference_marks)}
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=600.0,
                         help="training seconds per recipe, of the reference machine (default: 600)")
@@ -177,7 +113,12 @@ def main() -> None:
     parser.add_argument("--reference-peak", type=float, default=REFERENCE_PEAK, metavar="GFLOPS",
                         help=f"the matmul peak the seconds are stated for (default: {REFERENCE_PEAK:g}); 0: this "
                              "machine's seconds as they are")
-    parser.add_argument("--units", type=int, default=256, help="LSTM cells, the same for every recipe (default: 256)")
+    parser.add_argument("--units", type=int, default=256,
+                        help="LSTM cells, the same for every recipe but a candidate that sets its own (default: 256)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="adds a recipe, `candidate`: params.yaml with this key set (repeat for several keys)")
+    parser.add_argument("--only", action="append", choices=RECIPES, metavar="RECIPE",
+                        help=f"run only this recipe (repeat for several; of: {', '.join(RECIPES)})")
     parser.add_argument("--nanogpt", type=Path, help="a checkout of karpathy/nanoGPT, run at the same budgets")
     parser.add_argument("--nanogpt-python", type=Path, help="a Python with torch, numpy and requests, for nanoGPT")
     parser.add_argument("--nanogpt-json", action="append", default=[], metavar="FILE",
@@ -187,7 +128,7 @@ def main() -> None:
                         help="where the plot goes (default: bench/quality.png, which the README shows); the "
                              "curves go beside it, as .json (bench/quality_plot.py redraws the plot from them)")
     args = parser.parse_args()
-    nanogpt = nanogpt_points(args.nanogpt_json)  # before the long run: a bad file is refused at once
+    args.nanogpt_points = nanogpt_points(args.nanogpt_json)  # before the long run: a bad file is refused at once
     if bool(args.nanogpt) != bool(args.nanogpt_python):
         parser.error("--nanogpt and --nanogpt-python go together: a checkout and the Python that runs it")
     if args.nanogpt:
@@ -196,48 +137,52 @@ def main() -> None:
         except NanoGPTError as error:
             parser.error(str(error))
         args.nanogpt, args.nanogpt_python = args.nanogpt.resolve(), args.nanogpt_python.absolute()
+    try:
+        args.recipes = recipes(args)
+    except (ParamsError, KeyError) as error:
+        parser.error(str(error))
+    return args
+
+
+def main() -> None:
+    args = arguments()
     reference_marks = [mark for mark in MARKS if mark <= args.budget]
     peak = matmul_peak_gflops()
     scale = time_scale(peak, args.reference_peak)
-    reference_budget = args.budget
-    args.budget, args.every = args.budget * scale, args.every * scale
-    args.marks = marks = [mark * scale for mark in reference_marks]
+    clock = {"budget": args.budget * scale, "every": args.every * scale,
+             "marks": [mark * scale for mark in reference_marks]}
+    marks = clock["marks"]
     print(f"float32 matmul peak on this machine: {peak:.1f} GFLOP/s; a reference second ({args.reference_peak:g} "
-          f"GFLOP/s) is {scale:.3f} s here: budget {args.budget:.0f} s of training per recipe", flush=True)
-    project = load_settings(TrainSettings, PROJECT / "params.yaml")
-    project_step = load_settings(WindowSettings, PROJECT / "params.yaml").step
-    recipes = {name: (replace(project, hidden_units=args.units, preview_every=0,
-                              **{k: v for k, v in recipe.items() if k != "step"}), recipe["step"])
-               for name, recipe in HISTORIC.items()}
-    recipes["new default"] = (replace(project, hidden_units=args.units, preview_every=0), project_step)
+          f"GFLOP/s) is {scale:.3f} s here: budget {clock['budget']:.0f} s of training per recipe", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-quality-") as tmp:
         corpus_dir = corpus(Path(tmp))
-        results = {name: run_recipe(name, settings, step, corpus_dir, Path(tmp), args)
-                   for name, (settings, step) in recipes.items()}
+        results = {name: run_recipe(name, settings, step, corpus_dir, Path(tmp), clock)
+                   for name, (settings, step) in args.recipes.items()}
     budgets = nanogpt_budgets(args, marks, reference_marks)
     best_runs = {tag: min(b["runs"], key=lambda r: r["best_val_loss"]) for tag, b in budgets.items()}
     nanogpt = [{"val_loss": r["best_val_loss"], "train_s": r["train_s"], "label": f"nanoGPT's best at the {tag} "
                 f"budget ({r['config']}, {r['max_iters']} iterations), measured in this run ({r['best_val_loss']:.3f})"}
-               for tag, r in best_runs.items()] or nanogpt
-    best_ngram = results["new default"]["best_ngram"]
+               for tag, r in best_runs.items()] or args.nanogpt_points
+    best_ngram = next(iter(results.values()))["best_ngram"]
     args.plot.with_suffix(".json").write_text(json.dumps({"results": results, "best_ngram": best_ngram,
                                                           "nanogpt": nanogpt}, indent=1) + "\n", encoding="utf-8")
     save_plot(results, best_ngram, nanogpt, args.plot)
     for name, result in results.items():
-        figures = ", ".join(f"{at(result['curve'], m, 'val_nats'):.4f} at {r // 60:.0f} min"
-                            for m, r in zip(marks, reference_marks))
-        print(f"{name}: {figures}; sample at temperature 0.5:\n{result['prompt']}|{result['sample']}\n")
+        figures = ", ".join(f"{at(result['curve'], m, 'val_nats'):.4f} (kept model {at(result['curve'], m, 'kept_val_nats'):.4f}) "
+                            f"at {r // 60:.0f} min" for m, r in zip(marks, reference_marks))
+        print(f"{result['recipe']}\n  {figures}; sample at temperature 0.5:\n{result['prompt']}|{result['sample']}\n")
     print(f"best n-gram on the same characters: {best_ngram:.4f}; plot: {args.plot}")
-    line = {"units": args.units, "budget_s": reference_budget, "budget_here_s": round(args.budget, 1),
+    line = {"units": args.units, "budget_s": args.budget, "budget_here_s": round(clock["budget"], 1),
             "matmul_peak_gflops": round(peak, 1), "reference_peak_gflops": args.reference_peak,
-            "best_ngram": round(best_ngram, 4)}
+            "best_ngram": round(best_ngram, 4), "candidate": args.set}
     for mark, reference in zip(marks, reference_marks):
         tag = f"{reference // 60:.0f}min"
         for key, recipe, measure in REPORTED:
-            line[f"{key}_{tag}"] = round(at(results[recipe]["curve"], mark, measure), 4)
-        if tag in budgets:  # ours on nanoGPT's measure against nanoGPT's best: below 1 is ahead
+            if recipe in results:
+                line[f"{key}_{tag}"] = round(at(results[recipe]["curve"], mark, measure), 4)
+        if tag in budgets and "new default" in results:  # our kept model against nanoGPT's kept best: < 1 is ahead
             line[f"nanogpt_best_{tag}"] = best = budgets[tag]["best_val_loss"]
-            line[f"ratio_to_nanogpt_{tag}"] = round(line[f"nanogpt_metric_{tag}"] / best, 3)
+            line[f"ratio_to_nanogpt_{tag}"] = round(line[f"kept_nanogpt_metric_{tag}"] / best, 3)
     line["nanogpt"] = budgets or [{"source": "measured" if "max_iters" in point else "published",
                                    **{k: point[k] for k in ("max_iters", "train_s", "val_loss") if k in point}}
                                   for point in nanogpt]

@@ -50,14 +50,17 @@ class OneHot(keras.layers.Layer):
 
 
 def build_model(vocab_size: int, *, hidden_units: int, layers: int = 1, embedding: int = 0,
-                dropout: float = 0.0, all_positions: bool = False) -> keras.Model:
+                dropout: float = 0.0, input_dropout: float = 0.0, all_positions: bool = False) -> keras.Model:
     """ids [batch, time] -> LSTM stack -> logits for the next character: [batch, vocab_size] after the
-    last position, or [batch, time, vocab_size] after every position if `all_positions`."""
+    last position, or [batch, time, vocab_size] after every position if `all_positions`. Dropout, while
+    training: `input_dropout` on the first layer's input, `dropout` after each layer."""
     ids = keras.Input(shape=(None,), dtype="int32", name="ids")
     if embedding > 0:
         x = keras.layers.Embedding(vocab_size, embedding, name="embedding")(ids)
     else:
         x = OneHot(vocab_size, name="one_hot")(ids)
+    if input_dropout > 0:
+        x = keras.layers.Dropout(input_dropout, name="input_dropout")(x)
     for layer in range(layers):
         last = layer == layers - 1
         x = keras.layers.LSTM(hidden_units, return_sequences=all_positions or not last, name=f"lstm_{layer}")(x)

@@ -134,8 +134,12 @@ class TrainSettings:
     embedding: int = knob("train.embedding", COUNT.noting("0 means one-hot"),
                           "0: one-hot inputs (the article); N: a learned N-dimensional embedding", shape=True)
     dropout: float = knob("train.dropout", FRACTION, "dropout after each LSTM layer, while training")
+    input_dropout: float = knob("train.input_dropout", FRACTION, "dropout on the first LSTM layer's input (the "
+                                "embedding or one-hot vectors), while training")
     optimizer: str = knob("train.optimizer", one_of("adam", "rmsprop", "sgd"), "the optimizer (the article: `sgd`)")
     learning_rate: float = knob("train.learning_rate", RATE, "the optimizer's learning rate")
+    weight_decay: float = knob("train.weight_decay", FRACTION, "decoupled weight decay (as AdamW's): each step every "
+                               "weight shrinks by `weight_decay` × the learning rate (biases too)")
     lr_schedule: str = knob("train.lr_schedule", one_of("constant", "cosine"),
                             "`cosine`: from `learning_rate` down to `final_lr_fraction` of it over the whole run "
                             "(then `epochs` is part of the run: changing it starts over)")
@@ -152,6 +156,9 @@ class TrainSettings:
     shuffle_buffer: int = knob("train.shuffle_buffer", COUNT.noting("0 keeps corpus order"),
                                "windows shuffled within this buffer (the check stage counts it as full, at "
                                "`section_length + 1` bytes and up to 512 of bookkeeping per window)")
+    keep: str = knob("train.keep", one_of("best", "last"), "the model `models/` gets: `best`, the epoch's with the "
+                     "lowest `eval/nats_per_char` (as nanoGPT keeps its best checkpoint); `last`, the final epoch's",
+                     resumes=True)
     seed: int = knob("train.seed", COUNT, "seeds the weights, the shuffling and the dropout masks")
     preview_every: int = knob("train.preview_every", COUNT.noting("0 means never"),
                               "every N epochs, a short preview text per temperature in `dvclive/samples/`",

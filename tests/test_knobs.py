@@ -134,7 +134,7 @@ def test_a_changed_knob_resumes_a_run_exactly_when_it_is_declared_so(project_roo
 
     settings = replace(load_settings(TrainSettings, project_root / "params.yaml"), lr_schedule="constant")
     meta = {"splits": {"train": {"shards": [{"bytes": 1}]}}, "vocab_sha256": "v", "step": 1}
-    changed = {bool: lambda v: not v, int: lambda v: v + 1, float: lambda v: v / 2, str: lambda v: v + "x",
+    changed = {bool: lambda v: not v, int: lambda v: v + 1, float: lambda v: v / 2 if v else 0.1, str: lambda v: v + "x",
                tuple: lambda v: v + (9.0,)}
     for item in fields(TrainSettings):
         value = getattr(settings, item.name)

@@ -162,7 +162,8 @@ def test_the_last_epochs_sample_is_what_the_saved_model_writes(tmp_path):
     from common.generate import generate, load_generator
 
     write_tiny_windows(tmp_path)
-    settings = replace(TINY_SETTINGS, epochs=3, preview_every=1, preview_length=40, preview_temperatures=(0.5,))
+    settings = replace(TINY_SETTINGS, epochs=3, preview_every=1, preview_length=40, preview_temperatures=(0.5,),
+                       keep="last")
     run_training(tmp_path, settings)
     first, last = ((tmp_path / f"dvclive/samples/epoch-00{n}.md").read_text() for n in (1, 3))
     prompt, written = last.split("```\n")[1].rstrip("\n").split("|", 1)

@@ -35,9 +35,13 @@ def learning_rate(settings: TrainSettings, total_steps: int):
 
 
 def make_optimizer(settings: TrainSettings, total_steps: int) -> keras.optimizers.Optimizer:
-    clip = {"clipnorm": settings.clipnorm} if settings.clipnorm > 0 else {}
+    extra = {"clipnorm": settings.clipnorm} if settings.clipnorm > 0 else {}
+    if settings.weight_decay > 0:  # Keras's decoupled decay, AdamW's: w -= weight_decay * learning rate * w
+        extra["weight_decay"] = settings.weight_decay
     optimizers = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
-    return optimizers[settings.optimizer](learning_rate(settings, total_steps), **clip)
+    # Every variable is decayed, biases too: Keras saves no exclusion list with the optimizer, so a
+    # resumed run could not exclude them alike.
+    return optimizers[settings.optimizer](learning_rate(settings, total_steps), **extra)
 
 
 def compile_model(settings: TrainSettings, vocab_size: int, resume: checkpoint.Resume, checkpoints: Path,
@@ -57,6 +61,7 @@ def compile_model(settings: TrainSettings, vocab_size: int, resume: checkpoint.R
     else:
         model = build_model(vocab_size, hidden_units=settings.hidden_units, layers=settings.layers,
                             embedding=settings.embedding, dropout=settings.dropout,
+                            input_dropout=settings.input_dropout,
                             all_positions=settings.objective == "all")
         model.compile(optimizer=make_optimizer(settings, settings.epochs * batches),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),

@@ -22,7 +22,7 @@ import keras
 from common.generate import generate
 from common.model import Stepper
 from common.settings import TrainSettings
-from pipeline.train import checkpoint
+from pipeline.train import best, checkpoint
 from pipeline.train.paths import TrainPaths
 
 
@@ -60,8 +60,9 @@ class StopRequest:
 
 class EpochLogger(keras.callbacks.Callback):
     """Logs every epoch's metrics to DVCLive (val_x as eval/x, the rest as train/x), with those of
-    `evaluate(model)` (a dict, logged under eval/), then steps. An epoch in which `guard` saw a
-    non-finite loss, or judged the validation loss diverged, is not logged."""
+    `evaluate(model)` (a dict, logged under eval/, and added to the epoch's `logs` as val_x for the
+    callbacks after this one), then steps. An epoch in which `guard` saw a non-finite loss, or judged
+    the validation loss diverged, is not logged."""
 
     def __init__(self, live, chars_per_epoch: int, evaluate=None, guard: NaNGuard | None = None):
         super().__init__()
@@ -78,9 +79,11 @@ class EpochLogger(keras.callbacks.Callback):
             # it back from metrics.json as the run's result.
             return
         seconds = time.perf_counter() - self.started
-        logs = dict(logs or {})
+        shared, logs = logs, dict(logs or {})
         if self.evaluate is not None:
             logs.update({f"val_{name}": value for name, value in self.evaluate(self.model).items()})
+            if shared is not None:  # Keras hands every callback the same dict: the Checkpointer reads it
+                shared.update({key: value for key, value in logs.items() if key not in shared})
         if self.guard is not None and "val_loss" in logs:
             self.guard.validated(epoch, float(logs["val_loss"]), last=epoch + 1 == self.params.get("epochs"))
             if self.guard.where is not None:  # a diverged epoch is not logged, sampled or checkpointed
@@ -138,8 +141,9 @@ class NaNGuard(keras.callbacks.Callback):
 
 
 class Checkpointer(keras.callbacks.Callback):
-    """Saves a checkpoint after every epoch that ended with a finite loss; when a stop is requested,
-    saves one at the end of the current batch (or epoch) and raises `Interrupted`."""
+    """Saves a checkpoint after every epoch that ended with a finite loss, marking it the best if its
+    `val_nats_per_char` (EpochLogger's) is the lowest yet; when a stop is requested, saves one at the
+    end of the current batch (or epoch) and raises `Interrupted`."""
 
     def __init__(self, paths: TrainPaths, current: dict, guard: NaNGuard, stop: StopRequest, batches_per_epoch: int,
                  resume: checkpoint.Resume):
@@ -167,6 +171,9 @@ class Checkpointer(keras.callbacks.Callback):
         if self.guard.where is None:
             self.epochs_done = epoch + 1
             checkpoint.save(self.directory, self.model, self.epochs_done, 0, self.current, self.live_dir)
+            nats = (logs or {}).get("val_nats_per_char")
+            if nats is not None and math.isfinite(float(nats)):
+                best.mark_best(self.directory, float(nats))
             if self.stop.requested:
                 raise Interrupted(f"after epoch {self.epochs_done}")
 

@@ -5,9 +5,11 @@ In:  a checkpoint directory (the `train` stage's output `checkpoints/`, cached b
 Out: `checkpoints/model-<epochs>-<batches>-<sha256[:12]>.keras` (weights and optimizer state, at that
      position), `checkpoints/live-<sha256[:16]>/` (the run's DVCLive files at that point, `history.py`)
      and `checkpoints/state.json`: `{"epochs_done", "batches_done", "iterations", "model",
-     "model_sha256", "live", "live_sha256", "fingerprint", "random_states", "metric_states"}`, where
-     `batches_done` counts the batches of epoch `epochs_done + 1` already trained (0 at an epoch's
-     end). `resume_point()` says where a rerun starts, or why from scratch.
+     "model_sha256", "live", "live_sha256", "fingerprint", "random_states", "metric_states", "best"}`,
+     where `batches_done` counts the batches of epoch `epochs_done + 1` already trained (0 at an epoch's
+     end), and `best` is the epoch with the lowest `eval/nats_per_char` so far (`{"model", "model_sha256",
+     "epochs_done", "nats_per_char"}`; its model file is kept, `best.py`), the model `train.keep: best`
+     publishes. `resume_point()` says where a rerun starts, or why from scratch.
 
 `metric_states` are the running sums of the training metrics (loss, last_loss, ...) in the epoch
 so far, put back when a mid-epoch checkpoint resumes, so the epoch cut in two logs the mean over all
@@ -60,7 +62,7 @@ class Resume:
         return self.epochs_done == 0 and self.batches_done == 0
 
 
-def _unusable(path: Path, why: str) -> CheckpointError:
+def unusable(path: Path, why: str) -> CheckpointError:
     return CheckpointError(f"{path}: {why}. The checkpoint cannot be resumed; delete {path.parent}/ to train "
                            "from scratch (or restore it with `dvc checkout`).")
 
@@ -82,22 +84,26 @@ def load_state(directory: Path) -> dict | None:
         fields = (state["epochs_done"], state["batches_done"], state["iterations"], state["model"],
                   state["model_sha256"], state["fingerprint"])
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise _unusable(path, f"unreadable ({type(error).__name__}: {error})") from None
+        raise unusable(path, f"unreadable ({type(error).__name__}: {error})") from None
     if not all(isinstance(value, int) and value >= 0 for value in fields[:3]) or not isinstance(fields[5], dict):
-        raise _unusable(path, "its position or fingerprint is malformed")
+        raise unusable(path, "its position or fingerprint is malformed")
     if not all(isinstance(state.setdefault(key, []), list) for key in ("random_states", "metric_states")):
-        raise _unusable(path, "its random_states or metric_states are malformed")
+        raise unusable(path, "its random_states or metric_states are malformed")
     model = Path(directory) / state["model"]
     if not model.is_file():
-        raise _unusable(model, "missing, though state.json names it")
+        raise unusable(model, "missing, though state.json names it")
     if file_sha256(model) != state["model_sha256"]:
-        raise _unusable(model, "its content does not match the sha256 in state.json (truncated or corrupt)")
+        raise unusable(model, "its content does not match the sha256 in state.json (truncated or corrupt)")
+    best = state.setdefault("best", None)
+    if best is not None and not (isinstance(best, dict) and isinstance(best.get("model"), str)
+                                 and isinstance(best.get("nats_per_char"), (int, float))):
+        raise unusable(path, "its best epoch's record is malformed")
     if state.setdefault("live", None) is not None:
         live = Path(directory) / str(state["live"])
         if not live.is_dir():
-            raise _unusable(live, "missing, though state.json names it")
+            raise unusable(live, "missing, though state.json names it")
         if history.tree_sha256(live) != state.get("live_sha256"):
-            raise _unusable(live, "its content does not match the sha256 in state.json (truncated or corrupt)")
+            raise unusable(live, "its content does not match the sha256 in state.json (truncated or corrupt)")
     return state
 
 
@@ -137,12 +143,31 @@ def save(directory: Path, model: keras.Model, epochs_done: int, batches_done: in
     name = f"model-{epochs_done:05d}-{batches_done:09d}-{digest[:12]}.keras"
     os.replace(temporary, directory / name)
     live, live_sha256 = history.keep(live_dir, directory) if live_dir is not None else (None, None)
+    previous = _raw_state(directory)
+    # The best so far of the same run only: a fresh start (other params, or fewer epochs than the one
+    # there) has other params or has taken fewer steps than it.
+    same_run = previous.get("fingerprint") == current and previous.get("iterations", iterations) < iterations
+    best = previous.get("best") if same_run else None
     state = {"epochs_done": epochs_done, "batches_done": batches_done, "iterations": iterations,
              "model": name, "model_sha256": digest, "live": live, "live_sha256": live_sha256,
              "fingerprint": current,
              "random_states": [variable.numpy().tolist() for variable in random_state_variables(model)],
-             "metric_states": [variable.numpy().tolist() for variable in model.metrics_variables]}
+             "metric_states": [variable.numpy().tolist() for variable in model.metrics_variables], "best": best}
     write_state(directory, state)
+
+
+def _raw_state(directory: Path) -> dict:
+    try:
+        state = json.loads((Path(directory) / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def named_files(state: dict) -> list[str]:
+    """The files of the checkpoint directory that `state` names: the model, the history, the best model."""
+    best = state.get("best") if isinstance(state.get("best"), dict) else {}
+    return [name for name in (state.get("model"), state.get("live"), best.get("model")) if isinstance(name, str)]
 
 
 def keep_final_history(directory: Path, live_dir: Path) -> None:
@@ -159,8 +184,9 @@ def write_state(directory: Path, state: dict, text: str | None = None) -> None:
     text = json.dumps(state, indent=1) + "\n" if text is None else text
     (directory / f".{STATE}.tmp").write_text(text, encoding="utf-8")
     os.replace(directory / f".{STATE}.tmp", directory / STATE)
+    named = named_files(state)
     for stale in [*directory.glob("*.keras"), *directory.glob(f"{history.PREFIX}*"), *directory.glob(".*.tmp*")]:
-        if stale.name not in (state["model"], state.get("live")):
+        if stale.name not in named:
             history.remove(stale)
 
 
@@ -184,17 +210,17 @@ def load_model(directory: Path) -> keras.Model:
     try:
         model = keras.models.load_model(path)
     except Exception as error:  # Keras raises many kinds for a damaged archive
-        raise _unusable(path, f"Keras cannot load it ({type(error).__name__}: {error})") from None
+        raise unusable(path, f"Keras cannot load it ({type(error).__name__}: {error})") from None
     # Keras only warns when it skips an optimizer's state (a float16 checkpoint loaded outside its
     # policy gets a plain optimizer with zero moments): a resume from it would silently differ.
     loaded = int(model.optimizer.iterations.numpy())
     if loaded != state["iterations"]:
-        raise _unusable(path, f"its optimizer state did not load (step {loaded}, saved at step {state['iterations']})")
+        raise unusable(path, f"its optimizer state did not load (step {loaded}, saved at step {state['iterations']})")
     variables = random_state_variables(model)
     saved = state["random_states"]
     if len(saved) != len(variables) or any(np.shape(value) != tuple(variable.shape)
                                            for value, variable in zip(saved, variables)):
-        raise _unusable(Path(directory) / STATE, f"it holds {len(saved)} random states where the model has "
+        raise unusable(Path(directory) / STATE, f"it holds {len(saved)} random states where the model has "
                                                  f"{len(variables)}")
     for value, variable in zip(saved, variables):
         variable.assign(np.asarray(value, dtype=variable.dtype))

@@ -33,7 +33,7 @@ from dvclive import Live
 from common.generate import pick_prompt
 from common.model import precision
 from common.settings import TrainSettings
-from pipeline.train import checkpoint, history
+from pipeline.train import best, checkpoint, history
 from pipeline.train.build import build_or_load
 from pipeline.train.callbacks import Checkpointer, EpochLogger, NaNGuard, NonFiniteLoss, PreviewWriter, StopRequest
 from pipeline.train.data import Order, TrainingData, training_batches, window_dataset
@@ -67,7 +67,7 @@ def train(paths: TrainPaths, settings: TrainSettings, *, verbose: int = 2, callb
             model = build_or_load(settings, data, resume, paths.checkpoints, strategy)
             summary = fit(model, Run(paths, settings, data, resume, current),
                           stop=stop or StopRequest(), callbacks=callbacks, verbose=verbose)
-            publish(paths)
+            publish(paths, settings.keep)
             say_done(strategy, model)
     return summary
 
@@ -111,6 +111,9 @@ def fit(model: keras.Model, run: Run, *, stop: StopRequest, callbacks: tuple, ve
         scored = baselines(ids, data.chars)  # NaN without validation text: leave those out of the JSON
         live.summary["baselines"] = {k: v for k, v in scored.items() if isinstance(v, (int, float)) and v == v}
         live.summary["params"] = model.count_params()
+        _, kept = best.kept_model(paths.checkpoints, settings.keep)
+        if kept is not None:  # what models/ gets: the best epoch's model, not the last's
+            live.summary["kept"] = {"epoch": kept["epochs_done"], "eval_nats_per_char": kept["nats_per_char"]}
         summary = dict(live.summary)
     checkpoint.keep_final_history(paths.checkpoints, paths.dvclive)
     return summary
@@ -135,13 +138,12 @@ def fit_epochs(model: keras.Model, run: Run, keras_args: dict, guard: NaNGuard) 
                   steps_per_epoch=run.data.batches, shuffle=False, **keras_args)
 
 
-def publish(paths: TrainPaths) -> None:
+def publish(paths: TrainPaths, keep: str) -> None:
     """The finished run's model and vocabulary into `models/`: each written aside and renamed, so the
-    last good one stays whole until the new one is (a persist output); a copy of the last checkpoint's
-    file, so a rerun with nothing to train writes the same bytes."""
+    last good one stays whole until the new one is (a persist output); a copy of the checkpoint's file
+    of the best epoch or the last (`train.keep`), so a rerun with nothing to train writes the same bytes."""
     paths.models.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(paths.checkpoints / checkpoint.load_state(paths.checkpoints)["model"],
-                    paths.models / ".new-model.keras")
+    shutil.copyfile(best.kept_model(paths.checkpoints, keep)[0], paths.models / ".new-model.keras")
     shutil.copyfile(paths.corpus / "vocab.json", paths.models / ".new-vocab.json")
     os.replace(paths.models / ".new-model.keras", paths.models / "model.keras")
     os.replace(paths.models / ".new-vocab.json", paths.models / "vocab.json")

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from pipeline.train import history
 from pipeline.train.callbacks import Interrupted, NonFiniteLoss
-from pipeline.train.checkpoint import STATE, write_state
+from pipeline.train.checkpoint import STATE, named_files, write_state
 
 KEPT = ".last-good"
 ATTEMPT = "attempt.json"
@@ -106,7 +106,7 @@ class LastGood:
         staging = self.checkpoints / f"{KEPT}.tmp"
         history.remove(staging)
         state = _read_state(self.checkpoints) or {}  # a damaged one is copied as it is, for the error to name
-        for name in [STATE, *(value for value in (state.get("model"), state.get("live")) if isinstance(value, str))]:
+        for name in [STATE, *named_files(state)]:
             history.replace(self.checkpoints / name, staging / "checkpoints" / name)
         for name in history.LIVE_FILES:
             history.replace(self.live_dir / name, staging / "live" / name)
@@ -127,7 +127,7 @@ class LastGood:
 
     def _put_back(self, kept: dict) -> None:
         """The copied checkpoint, then its curves, in place; files first, state.json last (the commit)."""
-        for name in filter(None, (kept["model"], kept.get("live"))):
+        for name in named_files(kept):
             if not (self.checkpoints / name).exists():  # named by content: an existing one is the same
                 history.replace(self.kept / "checkpoints" / name, self.checkpoints / name)
         write_state(self.checkpoints, kept, (self.kept / "checkpoints" / STATE).read_text(encoding="utf-8"))

@@ -170,7 +170,8 @@ def main() -> None:
     for name, result in results.items():
         figures = ", ".join(f"{at(result['curve'], m, 'val_nats'):.4f} (kept model {at(result['curve'], m, 'kept_val_nats'):.4f}) "
                             f"at {r // 60:.0f} min" for m, r in zip(marks, reference_marks))
-        print(f"{result['recipe']}\n  {figures}; sample at temperature 0.5:\n{result['prompt']}|{result['sample']}\n")
+        print(f"{result['recipe']}\n  {figures}; scores {result['scores']}; sample at temperature 0.5:\n"
+              f"{result['prompt']}|{result['sample'][:300]}\n")
     print(f"best n-gram on the same characters: {best_ngram:.4f}; plot: {args.plot}")
     line = {"units": args.units, "budget_s": args.budget, "budget_here_s": round(clock["budget"], 1),
             "matmul_peak_gflops": round(peak, 1), "reference_peak_gflops": args.reference_peak,
@@ -183,6 +184,9 @@ def main() -> None:
         if tag in budgets and "new default" in results:  # our kept model against nanoGPT's kept best: < 1 is ahead
             line[f"nanogpt_best_{tag}"] = best = budgets[tag]["best_val_loss"]
             line[f"ratio_to_nanogpt_{tag}"] = round(line[f"kept_nanogpt_metric_{tag}"] / best, 3)
+    shares = ("known_words", "known_speakers", "well_formed_lines")
+    line["scores"] = {name: {k: result["scores"]["sample"][k] for k in shares} for name, result in results.items()}
+    line["scores"]["validation text"] = {k: next(iter(results.values()))["scores"]["validation text"][k] for k in shares}
     line["nanogpt"] = budgets or [{"source": "measured" if "max_iters" in point else "published",
                                    **{k: point[k] for k in ("max_iters", "train_s", "val_loss") if k in point}}
                                   for point in nanogpt]

@@ -8,7 +8,8 @@ Out: `run_recipe(...)`: the recipe's curve (every `every` seconds of training an
      nanoGPT's, every position of 64- and of 256-character blocks each read from scratch), the
      "kept" figures at each mark (those of the best epoch's model so far, the model the stage
      publishes under `train.keep: best`, as nanoGPT keeps its best checkpoint), its epochs, the best
-     n-gram and a sample; `probe_seconds(...)`: seconds per batch, from a short run.
+     n-gram and a sample (1000 characters at temperature 0.5) with the sample stage's scores, beside
+     those of the validation text cut to its length; `probe_seconds(...)`: seconds per batch, from a short run.
 
 Only training time counts: the evaluations, at the marks and after each epoch, are out of the clock.
 """
@@ -21,6 +22,7 @@ import keras
 from app.workspace import dvc, prepare_workspace
 from common.generate import generate, pick_prompt
 from common.model import Stepper
+from common.scores import Reference
 from common.settings import TrainSettings, WindowSettings
 from common.vocab import encode, load_vocab
 from pipeline.train.data import batches_per_epoch
@@ -121,12 +123,15 @@ def run_recipe(name: str, settings: TrainSettings, step: int, corpus_dir: Path, 
                     verbose=0, callbacks=(timer,))
     stepper = Stepper(keras.models.load_model(windows.parent / "models" / "model.keras"))
     prompt = pick_prompt("", corpus_dir / "val.txt", settings.section_length, 1)
-    sample = generate(stepper, chars, prompt, length=300, temperature=0.5, seed=1)[0]
+    sample = generate(stepper, chars, prompt, length=1000, temperature=0.5, seed=1)[0]
+    reference = Reference((corpus_dir / "train.txt").read_text(encoding="utf-8"))
+    scores = {"sample": reference.score(sample),
+              "validation text": reference.score((corpus_dir / "val.txt").read_text(encoding="utf-8")[:len(sample)])}
     print(f"  {settings.epochs if settings.lr_schedule != 'constant' else 'budget-bound'} epochs, "
           f"{time.perf_counter() - started:.0f} s wall-clock with the evaluations", flush=True)
     return {"curve": timer.curve, "epoch_ends": timer.epochs, "epochs": settings.epochs,
             "wall_s": round(time.perf_counter() - started), "best_ngram": summary["baselines"]["best_ngram"],
-            "prompt": prompt, "sample": sample, "recipe": describe(name, settings, step)}
+            "prompt": prompt, "sample": sample, "scores": scores, "recipe": describe(name, settings, step)}
 
 
 def probe_seconds(settings: TrainSettings, windows: Path, corpus_dir: Path, root: Path) -> float:

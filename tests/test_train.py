@@ -170,3 +170,21 @@ def test_the_last_epochs_sample_is_what_the_saved_model_writes(tmp_path):
     stepper, chars = load_generator(tmp_path / "models")
     assert generate(stepper, chars, prompt, length=40, temperature=0.5, seed=settings.seed)[0] == written
     assert first != last
+
+
+def test_each_preview_is_scored_like_the_sample_stage_beside_the_validation_text(tmp_path):
+    """Fails if a preview loses its scores, scores another text than its own (e.g. the prompt with it),
+    or gives the validation text's figures for the sample's."""
+    from common.scores import Reference
+
+    write_tiny_windows(tmp_path)
+    run_training(tmp_path, replace(TINY_SETTINGS, epochs=2, preview_every=2, preview_length=120,
+                                   preview_temperatures=(1.0,)))
+    preview = (tmp_path / "dvclive/samples/epoch-002.md").read_text()
+    written = preview.split("```\n")[1].rstrip("\n").split("|", 1)[1]
+    scores = Reference((tmp_path / "corpus/train.txt").read_text()).score(written)
+    val = Reference((tmp_path / "corpus/train.txt").read_text()).score((tmp_path / "corpus/val.txt").read_text()[:120])
+    (line,) = [line for line in preview.splitlines() if line.startswith("Scores")]
+    percent = {key: "none" if value is None else f"{value:.0%}" for key, value in scores.items()}
+    assert f"known words {percent['known_words']} ({val['known_words']:.0%})" in line
+    assert f"well-formed lines {percent['well_formed_lines']} ({val['well_formed_lines']:.0%})" in line

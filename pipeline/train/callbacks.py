@@ -180,12 +180,15 @@ class Checkpointer(keras.callbacks.Callback):
 
 class PreviewWriter(keras.callbacks.Callback):
     """Every `every` epochs, writes a short preview per temperature, so a run shows its progress; not
-    after an epoch in which `guard` saw a non-finite loss (sampling NaN probabilities fails)."""
+    after an epoch in which `guard` saw a non-finite loss (sampling NaN probabilities fails). With
+    `scoring` (a `common.scores.Reference` of the training text, and the reference text), each preview
+    gets the sample stage's scores, beside those of the reference text cut to the same length."""
 
     def __init__(self, directory: Path, chars: list[str], prompt: str, settings: TrainSettings,
-                 guard: NaNGuard | None = None):
+                 guard: NaNGuard | None = None, scoring: tuple | None = None):
         super().__init__()
         self.directory, self.chars, self.prompt, self.guard = Path(directory), chars, prompt, guard
+        self.scoring = scoring
         self.every, self.seed = settings.preview_every, settings.seed
         self.temperatures, self.length = settings.preview_temperatures, settings.preview_length
         self.stepper = None
@@ -213,6 +216,21 @@ class PreviewWriter(keras.callbacks.Callback):
             text = generate(stepper, self.chars, self.prompt, length=self.length, temperature=temperature,
                             seed=self.seed)[0]
             lines.append(f"## temperature {temperature}\n\n```\n{self.prompt}|{text}\n```\n")
+            if self.scoring is not None:
+                lines.append(score_line(self.scoring, text))
         (self.directory / f"epoch-{epoch + 1:03d}.md").write_text("\n".join(lines), encoding="utf-8")
         self.write_index()
 
+
+def score_line(scoring: tuple, text: str) -> str:
+    """The sample stage's three shares of `text`, and of the reference text cut to its length, in words."""
+    reference, real = scoring
+    shares = (("known words", "known_words"), ("known speakers", "known_speakers"),
+              ("well-formed lines", "well_formed_lines"))
+    scored, ideal = reference.score(text), reference.score(real[:len(text)])
+    return "Scores (the validation text's in brackets): " + ", ".join(
+        f"{name} {_percent(scored[key])} ({_percent(ideal[key])})" for name, key in shares) + "\n"
+
+
+def _percent(share) -> str:
+    return "none" if share is None else f"{share:.0%}"

@@ -32,6 +32,7 @@ from dvclive import Live
 
 from common.generate import pick_prompt
 from common.model import precision
+from common.scores import Reference
 from common.settings import TrainSettings
 from pipeline.train import best, checkpoint, history
 from pipeline.train.build import build_or_load
@@ -101,7 +102,9 @@ def fit(model: keras.Model, run: Run, *, stop: StopRequest, callbacks: tuple, ve
     with Live(str(paths.dvclive), dvcyaml=False, save_dvc_exp=False, resume=not resume.fresh) as live:
         live.step = resume.epochs_done  # the checkpoint, not DVCLive's own count, says where the run is
         logger = EpochLogger(live, data.targets_per_epoch, StreamEvaluator(ids["val"]), guard)
-        previews = PreviewWriter(paths.dvclive / "samples", data.chars, prompt, settings, guard)
+        scoring = (Reference((paths.corpus / "train.txt").read_text(encoding="utf-8")),
+                   (paths.corpus / "val.txt").read_text(encoding="utf-8")) if settings.preview_every else None
+        previews = PreviewWriter(paths.dvclive / "samples", data.chars, prompt, settings, guard, scoring)
         keras_args = dict(validation_data=val_data, verbose=verbose,
                           callbacks=[*callbacks, guard, logger, previews, saver])  # saver last: it may stop
         fit_epochs(model, run, keras_args, guard)

@@ -109,7 +109,7 @@ def run_recipe(name: str, settings: TrainSettings, step: int, corpus_dir: Path, 
     meta = make_windows(corpus_dir, windows, windows.parent / "windows.json",
                         WindowSettings(settings.section_length, step, "none"), progress=False)
     if settings.lr_schedule != "constant":  # the schedule spans the run: give it the epochs that fit
-        batches = batches_per_epoch(meta["splits"]["train"]["windows"], settings.batch_size)
+        batches = batches_per_epoch(meta["splits"]["train"]["windows"], settings.batch_size, settings.carry_state)
         per_batch = probe_seconds(settings, windows, corpus_dir, root)
         settings = replace(settings, epochs=max(1, round(clock["budget"] / (per_batch * batches))))
     else:

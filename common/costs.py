@@ -153,5 +153,6 @@ def train_refusal(settings, windows: int, vocab_size: int) -> str | None:
     parts = training_parts(batch_size=settings.batch_size, section_length=settings.section_length,
                            hidden_units=settings.hidden_units, layers=settings.layers, embedding=settings.embedding,
                            vocab_size=vocab_size, objective=settings.objective,
-                           shuffle_windows=min(settings.shuffle_buffer, windows))
+                           # carry_state holds the whole split to cut it into streams: counted as a full shuffle
+                           shuffle_windows=windows if settings.carry_state else min(settings.shuffle_buffer, windows))
     return memory_refusal(parts, machine_memory_bytes())

@@ -50,11 +50,14 @@ class OneHot(keras.layers.Layer):
 
 
 def build_model(vocab_size: int, *, hidden_units: int, layers: int = 1, embedding: int = 0,
-                dropout: float = 0.0, input_dropout: float = 0.0, all_positions: bool = False) -> keras.Model:
+                dropout: float = 0.0, input_dropout: float = 0.0, all_positions: bool = False,
+                stateful_batch: int = 0) -> keras.Model:
     """ids [batch, time] -> LSTM stack -> logits for the next character: [batch, vocab_size] after the
     last position, or [batch, time, vocab_size] after every position if `all_positions`. Dropout, while
-    training: `input_dropout` on the first layer's input, `dropout` after each layer."""
-    ids = keras.Input(shape=(None,), dtype="int32", name="ids")
+    training: `input_dropout` on the first layer's input, `dropout` after each layer. With
+    `stateful_batch` > 0 the batch has that many rows, and each LSTM carries its state from a batch to
+    the next (Keras's `stateful`; `reset_state()` zeroes it)."""
+    ids = keras.Input(shape=(None,), dtype="int32", name="ids", batch_size=stateful_batch or None)
     if embedding > 0:
         x = keras.layers.Embedding(vocab_size, embedding, name="embedding")(ids)
     else:
@@ -63,7 +66,8 @@ def build_model(vocab_size: int, *, hidden_units: int, layers: int = 1, embeddin
         x = keras.layers.Dropout(input_dropout, name="input_dropout")(x)
     for layer in range(layers):
         last = layer == layers - 1
-        x = keras.layers.LSTM(hidden_units, return_sequences=all_positions or not last, name=f"lstm_{layer}")(x)
+        x = keras.layers.LSTM(hidden_units, return_sequences=all_positions or not last, name=f"lstm_{layer}",
+                              stateful=stateful_batch > 0)(x)
         if dropout > 0:
             x = keras.layers.Dropout(dropout, name=f"dropout_{layer}")(x)
     # float32 logits even under a mixed-precision policy: the softmax needs the range.

@@ -150,6 +150,11 @@ class TrainSettings:
     clipnorm: float = knob("train.clipnorm", Rule(NUMBER, lambda v: v >= 0, ">= 0 (0 means no clipping)"),
                            "clip the gradients' global norm to this")
     batch_size: int = knob("train.batch_size", POSITIVE, "windows per training batch")
+    carry_state: bool = knob("train.carry_state", SWITCH, "truncated backpropagation through time, as char-rnn "
+                             "trains: the text is cut into `batch_size` streams, each batch row continues its "
+                             "stream where the same row of the batch before stopped, with the LSTM state carried "
+                             "(reset at each epoch's start); needs `step` = `section_length`; `shuffle_buffer` "
+                             "is not used; one device only")
     epochs: int = knob("train.epochs", POSITIVE, "passes over the training windows; raising it continues a finished "
                        "run, but under `lr_schedule: cosine`, which spans the run, a new value starts over",
                        resumes=True)

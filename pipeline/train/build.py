@@ -62,6 +62,7 @@ def compile_model(settings: TrainSettings, vocab_size: int, resume: checkpoint.R
         model = build_model(vocab_size, hidden_units=settings.hidden_units, layers=settings.layers,
                             embedding=settings.embedding, dropout=settings.dropout,
                             input_dropout=settings.input_dropout,
+                            stateful_batch=settings.batch_size if settings.carry_state else 0,
                             all_positions=settings.objective == "all")
         model.compile(optimizer=make_optimizer(settings, settings.epochs * batches),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),

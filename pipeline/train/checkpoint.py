@@ -5,7 +5,8 @@ In:  a checkpoint directory (the `train` stage's output `checkpoints/`, cached b
 Out: `checkpoints/model-<epochs>-<batches>-<sha256[:12]>.keras` (weights and optimizer state, at that
      position), `checkpoints/live-<sha256[:16]>/` (the run's DVCLive files at that point, `history.py`)
      and `checkpoints/state.json`: `{"epochs_done", "batches_done", "iterations", "model",
-     "model_sha256", "live", "live_sha256", "fingerprint", "random_states", "metric_states", "best"}`,
+     "model_sha256", "live", "live_sha256", "fingerprint", "random_states", "metric_states", "best",
+     "carried_states"}`,
      where `batches_done` counts the batches of epoch `epochs_done + 1` already trained (0 at an epoch's
      end), and `best` is the epoch with the lowest `eval/nats_per_char` so far (`{"model", "model_sha256",
      "epochs_done", "nats_per_char"}`; its model file is kept, `best.py`), the model `train.keep: best`
@@ -13,7 +14,8 @@ Out: `checkpoints/model-<epochs>-<batches>-<sha256[:12]>.keras` (weights and opt
 
 `metric_states` are the running sums of the training metrics (loss, last_loss, ...) in the epoch
 so far, put back when a mid-epoch checkpoint resumes, so the epoch cut in two logs the mean over all
-its batches, as the uninterrupted run does. `random_states` are the values of the model's variables that a `.keras` file does not keep: the
+its batches, as the uninterrupted run does; `carried_states`, the LSTM state a `train.carry_state`
+run carries from batch to batch at that point (`streams.py`). `random_states` are the values of the model's variables that a `.keras` file does not keep: the
 states of its seed generators, from which dropout draws each batch's mask. Without them a resumed
 run would replay the masks from the start and end with other weights than the uninterrupted run.
 
@@ -37,7 +39,7 @@ import common.model  # noqa: F401  (registers the custom layer and metrics that 
 from common.knobs import flagged
 from common.settings import TrainSettings
 from common.windows import file_sha256
-from pipeline.train import history
+from pipeline.train import history, streams
 
 STATE = "state.json"
 # Changing these makes a model of another shape (`shape=True` on the knobs' declarations, and the
@@ -87,8 +89,9 @@ def load_state(directory: Path) -> dict | None:
         raise unusable(path, f"unreadable ({type(error).__name__}: {error})") from None
     if not all(isinstance(value, int) and value >= 0 for value in fields[:3]) or not isinstance(fields[5], dict):
         raise unusable(path, "its position or fingerprint is malformed")
-    if not all(isinstance(state.setdefault(key, []), list) for key in ("random_states", "metric_states")):
-        raise unusable(path, "its random_states or metric_states are malformed")
+    if not all(isinstance(state.setdefault(key, []), list) for key in ("random_states", "metric_states",
+                                                                       "carried_states")):
+        raise unusable(path, "its random_states, metric_states or carried_states are malformed")
     model = Path(directory) / state["model"]
     if not model.is_file():
         raise unusable(model, "missing, though state.json names it")
@@ -152,7 +155,8 @@ def save(directory: Path, model: keras.Model, epochs_done: int, batches_done: in
              "model": name, "model_sha256": digest, "live": live, "live_sha256": live_sha256,
              "fingerprint": current,
              "random_states": [variable.numpy().tolist() for variable in random_state_variables(model)],
-             "metric_states": [variable.numpy().tolist() for variable in model.metrics_variables], "best": best}
+             "metric_states": [variable.numpy().tolist() for variable in model.metrics_variables], "best": best,
+             "carried_states": streams.carried_states(model) if batches_done else []}
     write_state(directory, state)
 
 
@@ -224,4 +228,9 @@ def load_model(directory: Path) -> keras.Model:
                                                  f"{len(variables)}")
     for value, variable in zip(saved, variables):
         variable.assign(np.asarray(value, dtype=variable.dtype))
+    if state.get("carried_states"):  # the streams' LSTM state, in the middle of an epoch
+        try:
+            streams.put_back(model, state["carried_states"])
+        except (ValueError, TypeError) as error:
+            raise unusable(Path(directory) / STATE, str(error)) from None
     return model

@@ -42,6 +42,7 @@ class Batching:
     chars: list[str]
     batch_size: int
     objective: str = "last"
+    streams: bool = False  # train.carry_state: row r of batch k is window k of stream r (`stream_batches`)
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,12 @@ class TrainingData:
         if meta["splits"]["train"]["windows"] == 0:
             raise WindowError(f"{paths.windows}: no training windows; the corpus is shorter than "
                               f"section_length + 1 = {settings.section_length + 1} characters.")
-        refusal = train_refusal(settings, meta["splits"]["train"]["windows"], len(chars))
+        refusal = train_refusal(settings, meta["splits"]["train"]["windows"], len(chars)) or streams_refusal(
+            settings, meta)
         if refusal:
             raise ParamsError(f"{refusal} Nothing was changed in {paths.checkpoints}/ or {paths.dvclive}/.")
-        return cls(chars, meta, Batching(settings.section_length, chars, settings.batch_size, settings.objective))
+        return cls(chars, meta, Batching(settings.section_length, chars, settings.batch_size, settings.objective,
+                                         settings.carry_state))
 
     def windows(self, split: str) -> int:
         return self.meta["splits"][split]["windows"]
@@ -82,12 +85,30 @@ class TrainingData:
     @property
     def batches(self) -> int:
         """Training batches per epoch."""
-        return batches_per_epoch(self.windows("train"), self.batching.batch_size)
+        return batches_per_epoch(self.windows("train"), self.batching.batch_size, self.batching.streams)
+
+    def validates(self) -> bool:
+        """Whether Keras's validation pass has a batch: with streams, a full one."""
+        return self.windows("val") >= (self.batching.batch_size if self.batching.streams else 1)
 
     @property
     def targets_per_epoch(self) -> int:
         """Characters predicted in an epoch (a window has one target, or one per position)."""
-        return self.windows("train") * (self.batching.section_length if self.batching.objective == "all" else 1)
+        windows = self.batches * self.batching.batch_size if self.batching.streams else self.windows("train")
+        return windows * (self.batching.section_length if self.batching.objective == "all" else 1)
+
+
+def streams_refusal(settings: TrainSettings, meta: dict) -> str | None:
+    """Why `train.carry_state` cannot train on these windows, or None."""
+    if not settings.carry_state:
+        return None
+    if meta["step"] != settings.section_length:
+        return (f"train.carry_state: true continues each row where it stopped, so the windows must follow each "
+                f"other: set train.step to train.section_length ({settings.section_length}; it is {meta['step']}).")
+    if meta["splits"]["train"]["windows"] < settings.batch_size:
+        return (f"train.carry_state: true cuts the training text into train.batch_size = {settings.batch_size} "
+                f"streams, but it has only {meta['splits']['train']['windows']} windows: lower train.batch_size.")
+    return None
 
 
 def epoch_seed(seed: int, epoch):
@@ -96,8 +117,19 @@ def epoch_seed(seed: int, epoch):
     return (seed * 1_000_003) % 2**62 + epoch
 
 
-def batches_per_epoch(windows: int, batch_size: int) -> int:
-    return -(-windows // batch_size)
+def batches_per_epoch(windows: int, batch_size: int, streams: bool = False) -> int:
+    """Batches of a split: the last one partial; with streams, whole ones only (each stream
+    `windows // batch_size` windows long, the last `windows % batch_size` windows left out)."""
+    return windows // batch_size if streams else -(-windows // batch_size)
+
+
+def stream_batches(windows: tf.data.Dataset, batch_size: int, count: int) -> tf.data.Dataset:
+    """`count` windows in corpus order -> batches whose row r is window k of stream r in batch k: the
+    text cut into `batch_size` consecutive streams, read side by side (truncated backpropagation through
+    time, as char-rnn reads its text). The split is held in memory once, as its bytes."""
+    length = count // batch_size
+    grid = windows.take(length * batch_size).batch(length, drop_remainder=True).batch(batch_size)
+    return grid.flat_map(lambda streams: tf.data.Dataset.from_tensor_slices(tf.transpose(streams, [1, 0, 2])))
 
 
 def training_batches(windows_dir: Path, batching: Batching, order: Order, *, first_epoch: int, skip: int,
@@ -139,13 +171,17 @@ def window_dataset(windows_dir: Path, split: str, batching: Batching, order: Ord
     paths = shard_paths(windows_dir, meta, split, verify=verify)
     dataset = tf.data.TFRecordDataset(paths, compression_type=compression)
     dataset = dataset.map(unpack, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
-    if order.shuffle_buffer > 0:
-        dataset = dataset.shuffle(order.shuffle_buffer, seed=order.seed, reshuffle_each_iteration=order.repeat)
-    if order.repeat:
-        dataset = dataset.repeat()
-    dataset = dataset.batch(batch_size)
+    count = meta["splits"][split]["windows"]
+    if batching.streams:  # the order is the streams'; repeating is not used with them
+        dataset = stream_batches(dataset, batch_size, count)
+    else:
+        if order.shuffle_buffer > 0:
+            dataset = dataset.shuffle(order.shuffle_buffer, seed=order.seed, reshuffle_each_iteration=order.repeat)
+        if order.repeat:
+            dataset = dataset.repeat()
+        dataset = dataset.batch(batch_size)
     if not order.repeat:  # a known length gives Keras a real progress bar and no "ran out of data" warning
-        batches = batches_per_epoch(meta["splits"][split]["windows"], batch_size)
+        batches = batches_per_epoch(count, batch_size, batching.streams)
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     dataset = dataset.map(split_window, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE) if prefetch else dataset

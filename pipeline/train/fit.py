@@ -32,9 +32,10 @@ from dvclive import Live
 
 from common.generate import pick_prompt
 from common.model import precision
+from common.params import ParamsError
 from common.scores import Reference
 from common.settings import TrainSettings
-from pipeline.train import best, checkpoint, history
+from pipeline.train import best, checkpoint, history, streams
 from pipeline.train.build import build_or_load
 from pipeline.train.callbacks import Checkpointer, EpochLogger, NaNGuard, NonFiniteLoss, PreviewWriter, StopRequest
 from pipeline.train.data import Order, TrainingData, training_batches, window_dataset
@@ -53,6 +54,8 @@ def train(paths: TrainPaths, settings: TrainSettings, *, verbose: int = 2, callb
     ours (tests use them to inject faults). Holds `checkpoints/` alone (`lock.Locked` otherwise);
     a run that fails (non-finite loss, an exception) puts back the last good run (`lastgood.py`)."""
     strategy = make_strategy(settings.strategy)  # before any other TensorFlow work (multi_worker needs it)
+    if streams.refusal(settings, strategy.num_replicas_in_sync):
+        raise ParamsError(streams.refusal(settings, strategy.num_replicas_in_sync))
     if settings.deterministic:  # for the process: the stage runs one training
         tf.config.experimental.enable_op_determinism()
     with worker_paths(strategy, paths) as paths, exclusive(paths.checkpoints), precision(settings.mixed_precision):
@@ -89,7 +92,7 @@ def fit(model: keras.Model, run: Run, *, stop: StopRequest, callbacks: tuple, ve
     and DVCLive's log (`EpochLogger`), the previews (`PreviewWriter`) and the checkpoint (`Checkpointer`,
     which also stops on `stop`); `NaNGuard` watches every batch. The DVCLive summary."""
     paths, settings, data, resume = run.paths, run.settings, run.data, run.resume
-    val_data = shard_by_data(window_dataset(paths.windows, "val", data.batching)) if data.windows("val") else None
+    val_data = shard_by_data(window_dataset(paths.windows, "val", data.batching)) if data.validates() else None
     if resume.fresh:  # DVCLive clears its own files on a fresh start; the samples are ours
         shutil.rmtree(paths.dvclive / "samples", ignore_errors=True)
     elif resume.live:  # the curves are the checkpoint's, whatever a killed run left in dvclive/
@@ -105,8 +108,9 @@ def fit(model: keras.Model, run: Run, *, stop: StopRequest, callbacks: tuple, ve
         scoring = (Reference((paths.corpus / "train.txt").read_text(encoding="utf-8")),
                    (paths.corpus / "val.txt").read_text(encoding="utf-8")) if settings.preview_every else None
         previews = PreviewWriter(paths.dvclive / "samples", data.chars, prompt, settings, guard, scoring)
-        keras_args = dict(validation_data=val_data, verbose=verbose,
-                          callbacks=[*callbacks, guard, logger, previews, saver])  # saver last: it may stop
+        carry = [streams.ResetStates(resumed_mid_epoch=resume.batches_done > 0)] if settings.carry_state else []
+        keras_args = dict(validation_data=val_data, verbose=verbose,  # saver last: it may stop
+                          callbacks=[*carry, *callbacks, guard, logger, previews, saver])
         fit_epochs(model, run, keras_args, guard)
         if guard.where is not None:
             raise NonFiniteLoss(f"{guard.what} at {guard.where}. Lower train.learning_rate or set "

@@ -49,10 +49,10 @@ class Clock(keras.callbacks.Callback):
         self.best = None
 
     def measure(self) -> dict:
+        val_nats = self.evaluator(self.model)["nats_per_char"]  # the train stage's own measure (refreshes the stepper)
         stepper = self.evaluator.stepper
-        return {"val_nats": self.evaluator(self.model)["nats_per_char"],  # the train stage's own measure
-                "nanogpt_metric": block_nats(stepper, self.val_ids), "nanogpt_256": block_nats(stepper, self.val_ids,
-                                                                                               block=256)}
+        return {"val_nats": val_nats, "nanogpt_metric": block_nats(stepper, self.val_ids),
+                "nanogpt_256": block_nats(stepper, self.val_ids, block=256)}
 
     def evaluate(self, marks: list) -> None:
         point = {"trained_s": round(self.trained, 1), **self.measure()}

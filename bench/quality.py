@@ -25,6 +25,8 @@ first (`bench/train.py`'s) and scales every budget, mark and interval by `--refe
 """
 import argparse
 import json
+import subprocess
+import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -38,7 +40,7 @@ from common.settings import TrainSettings, WindowSettings
 from nanogpt import NanoGPTError, best_at_budget, check_inputs, nanogpt_points  # bench/: this script's folder
 from quality_plot import save_plot
 from quality_runs import MEASURES, at, corpus, run_recipe
-from train import matmul_peak_gflops, time_scale
+from train import time_scale
 
 PROJECT = Path(__file__).resolve().parent.parent
 MARKS = (180, 600)   # seconds of the reference machine
@@ -144,10 +146,20 @@ def arguments() -> argparse.Namespace:
     return args
 
 
+def peak_elsewhere() -> float:
+    """`bench/train.py`'s matmul peak, measured in a process of its own: in this one TensorFlow must not
+    start before the train stage's code sets its threads (`train.threads`)."""
+    script = "import sys; sys.path.insert(0, sys.argv[1]); from train import matmul_peak_gflops; print(matmul_peak_gflops())"
+    done = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent)], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"measuring the matmul peak failed:\n{done.stderr[-2000:]}")
+    return float(done.stdout.split()[-1])
+
+
 def main() -> None:
     args = arguments()
     reference_marks = [mark for mark in MARKS if mark <= args.budget]
-    peak = matmul_peak_gflops()
+    peak = peak_elsewhere()
     scale = time_scale(peak, args.reference_peak)
     clock = {"budget": args.budget * scale, "every": args.every * scale,
              "marks": [mark * scale for mark in reference_marks]}

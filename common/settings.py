@@ -182,6 +182,13 @@ class TrainSettings:
                                        "the LSTM's compute type on GPUs")
     jit_compile: bool = knob("train.jit_compile", SWITCH, "XLA-compile the training step (CPU; on a GPU the cuDNN "
                              "kernel is used instead)", resumes=True)
+    threads: str | tuple[int, ...] = knob(
+        "train.threads", Rule((str, list), lambda v: v == "auto" or (
+            isinstance(v, list) and len(v) == 2 and all(isinstance(n, int) and not isinstance(n, bool)
+                                                        and 0 <= n <= 1024 for n in v)),
+            "auto, or [inter_op, intra_op]: two whole numbers in [0, 1024] (0: TensorFlow's choice)"),
+        "TensorFlow's thread pools, set by the stage before TensorFlow starts: `auto` takes the setting "
+        "`pipeline/train/threads.py` measured fastest for the model's size and this machine's cores", resumes=True)
     deterministic: bool = knob("train.deterministic", SWITCH, "TensorFlow's deterministic kernels "
                                "(`tf.config.experimental.enable_op_determinism`), so a run on a GPU repeats bitwise; "
                                "a CPU run already does")

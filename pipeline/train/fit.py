@@ -35,7 +35,7 @@ from common.model import precision
 from common.params import ParamsError
 from common.scores import Reference
 from common.settings import TrainSettings
-from pipeline.train import best, checkpoint, history, streams
+from pipeline.train import best, checkpoint, history, streams, threads
 from pipeline.train.build import build_or_load
 from pipeline.train.callbacks import Checkpointer, EpochLogger, NaNGuard, NonFiniteLoss, PreviewWriter, StopRequest
 from pipeline.train.data import Order, TrainingData, training_batches, window_dataset
@@ -53,6 +53,7 @@ def train(paths: TrainPaths, settings: TrainSettings, *, verbose: int = 2, callb
     `stop` is set by the stage's signal handler; `callbacks` are extra Keras callbacks, run before
     ours (tests use them to inject faults). Holds `checkpoints/` alone (`lock.Locked` otherwise);
     a run that fails (non-finite loss, an exception) puts back the last good run (`lastgood.py`)."""
+    print(threads.apply(settings), flush=True)  # before TensorFlow starts its thread pools
     strategy = make_strategy(settings.strategy)  # before any other TensorFlow work (multi_worker needs it)
     if streams.refusal(settings, strategy.num_replicas_in_sync):
         raise ParamsError(streams.refusal(settings, strategy.num_replicas_in_sync))

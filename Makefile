@@ -13,7 +13,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# The fused CPU LSTM op (common/fused_lstm.py), compiled against the installed TensorFlow for this machine's
+# CPU. Without g++, or if it fails, one line says so and training uses Keras's LSTM.
+OP := common/_fused_lstm.so
+TF_FLAGS = $(PY) -c "import tensorflow as tf; print(' '.join(tf.sysconfig.get_compile_flags() + tf.sysconfig.get_link_flags()))" 2>/dev/null
+$(OP): common/fused_lstm_op.cc $(VENV)/.installed
+	@if ! command -v $(CXX) >/dev/null 2>&1; then \
+	  echo "make: no $(CXX), so the fused LSTM op is not built: training will use Keras's LSTM"; \
+	elif echo "make: building the fused LSTM op, $@ (about a minute)" && $(CXX) -shared -fPIC -O3 -march=native -w $< -o $@ $$($(TF_FLAGS)) 2>$@.log; then rm -f $@.log; \
+	else rm -f $@; echo "make: the fused LSTM op did not build ($@.log says why): training will use Keras's LSTM"; fi
+
+install: $(VENV)/.installed $(OP)
 
 demo: install
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/scriptlm demo --dir demo

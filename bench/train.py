@@ -19,8 +19,11 @@ the LSTM's own step shapes: the forward [batch, units] x [units, 4 units] matmul
 step at that batch size can beat it by much, since those matmuls are two thirds of its arithmetic.
 Validation loss against time is `bench/quality.py`.
 With `--jit`, each size is also trained with `train.jit_compile: true` (XLA) beside the plain step,
-in the same process, and the ratio is reported.
-Run: `.venv/bin/python bench/train.py [--units 256 1024] [--batches 20] [--jit]` on an otherwise idle machine.
+in the same process, and the ratio is reported. The step runs the LSTM as params.yaml's `train.fused_lstm`
+says (`fused_N` tells whether the fused op ran); with `--keras`, each size is also trained on Keras's
+LSTM (`train.fused_lstm: false`), and its rate, share of the peak and the ratio are reported beside.
+Run: `.venv/bin/python bench/train.py [--units 256 1024] [--batches 20] [--jit] [--keras]` on an otherwise
+idle machine.
 """
 import argparse
 import json
@@ -32,6 +35,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from app.workspace import dvc, prepare_workspace
+from common.fused_lstm import fused
 from common.model import build_model
 from common.params import load_settings
 from common.presets import OFFLINE
@@ -105,8 +109,9 @@ def train_flops_per_char(settings: TrainSettings, vocab: int) -> float:
     return 3 * (lstm + 2 * settings.hidden_units * vocab)
 
 
-def throughput(windows: Path, chars: list[str], settings: TrainSettings, batches: int) -> float:
-    """Predicted characters per second over `batches` training steps of `fit`, after a warm-up."""
+def train_rate(windows: Path, chars: list[str], settings: TrainSettings, batches: int) -> tuple[float, bool]:
+    """Predicted characters per second over `batches` training steps of `fit`, after a warm-up, and whether
+    the LSTM ran on the fused op."""
     model = compile_model(settings, len(chars), Resume(0, 0, ""), Path(), batches + 5)
     data = training_batches(windows, Batching(settings.section_length, chars, settings.batch_size, "all"),
                             Order(settings.shuffle_buffer, seed=1), first_epoch=0, skip=0, epochs=1)
@@ -114,7 +119,12 @@ def throughput(windows: Path, chars: list[str], settings: TrainSettings, batches
     model.fit(data.take(5), verbose=0, shuffle=False)
     start = time.perf_counter()
     model.fit(data.take(batches), verbose=0, shuffle=False)
-    return batches * settings.batch_size * settings.section_length / (time.perf_counter() - start)
+    return batches * settings.batch_size * settings.section_length / (time.perf_counter() - start), fused(model)
+
+
+def throughput(windows: Path, chars: list[str], settings: TrainSettings, batches: int) -> float:
+    """Predicted characters per second over `batches` training steps of `fit`, after a warm-up."""
+    return train_rate(windows, chars, settings, batches)[0]
 
 
 def main() -> None:
@@ -123,6 +133,7 @@ def main() -> None:
                         help="model sizes to time (default: 256 512 1024)")
     parser.add_argument("--batches", type=int, default=20, help="timed training steps per size (default: 20)")
     parser.add_argument("--jit", action="store_true", help="also time each size with jit_compile (XLA), as a ratio")
+    parser.add_argument("--keras", action="store_true", help="also time each size on Keras's LSTM (fused_lstm: false)")
     args = parser.parse_args()
     project = load_settings(TrainSettings, PROJECT / "params.yaml")
     step = load_settings(WindowSettings, PROJECT / "params.yaml").step
@@ -134,13 +145,15 @@ def main() -> None:
         print(f"float32 matmul peak on this machine: {peak:.1f} GFLOP/s")
         for units in args.units:
             settings = replace(project, hidden_units=units, objective="all")
-            rate = throughput(workspace / "data/windows", chars, settings, args.batches)
-            gflops = train_flops_per_char(settings, len(chars)) * rate / 1e9
+            rate, on_op = train_rate(workspace / "data/windows", chars, settings, args.batches)
+            flops = train_flops_per_char(settings, len(chars))
+            gflops = flops * rate / 1e9
             ceiling = recurrent_ceiling_gflops(settings.batch_size, units)
             epoch_min = ARTICLE_CORPUS_CHARS * settings.section_length / step / rate / 60  # objective `all`
             params = build_model(len(chars), hidden_units=units, layers=settings.layers,
                                  embedding=settings.embedding).count_params()
-            results[units] = {"chars_per_s": round(rate), "gflops": round(gflops, 1), "share": round(gflops / peak, 3),
+            results[units] = {"chars_per_s": round(rate), "fused": on_op, "gflops": round(gflops, 1),
+                              "share": round(gflops / peak, 3),
                               "ceiling_share": round(ceiling / peak, 3), "params": params,
                               "epoch_min_2_6mb": round(epoch_min, 1),
                               "run_h_2_6mb": round(epoch_min * settings.epochs / 60, 2)}
@@ -149,7 +162,15 @@ def main() -> None:
                 results[units].update(jit_chars_per_s=round(xla), jit_ratio=round(xla / rate, 3))
                 print(f"{units} cells with jit_compile (XLA): {xla:,.0f} predicted chars/s = {xla / rate:.2f}x "
                       "the plain step", flush=True)
-            print(f"{units} cells (section_length {settings.section_length}, step {step}, batch "
+            if args.keras:
+                keras_rate = throughput(workspace / "data/windows", chars, replace(settings, fused_lstm=False),
+                                        args.batches)
+                results[units].update(keras_chars_per_s=round(keras_rate), fused_ratio=round(rate / keras_rate, 3),
+                                      keras_share=round(flops * keras_rate / 1e9 / peak, 3))
+                print(f"{units} cells on Keras's LSTM: {keras_rate:,.0f} predicted chars/s = "
+                      f"{flops * keras_rate / 1e9 / peak:.0%} of the peak; the fused op: {rate / keras_rate:.2f}x",
+                      flush=True)
+            print(f"{units} cells ({'fused op' if on_op else 'Keras LSTM'}, section_length {settings.section_length}, step {step}, batch "
                   f"{settings.batch_size}, embedding {settings.embedding}): {rate:,.0f} predicted chars/s, "
                   f"{gflops:.1f} GFLOP/s = {gflops / peak:.0%} of the peak; its recurrent matmuls alone: "
                   f"{ceiling:.1f} GFLOP/s = {ceiling / peak:.0%}", flush=True)

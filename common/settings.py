@@ -189,6 +189,10 @@ class TrainSettings:
             "auto, or [inter_op, intra_op]: two whole numbers in [0, 1024] (0: TensorFlow's choice)"),
         "TensorFlow's thread pools, set by the stage before TensorFlow starts: `auto` takes the setting "
         "`pipeline/train/threads.py` measured fastest for the model's size and this machine's cores", resumes=True)
+    fused_lstm: bool | str = knob("train.fused_lstm",
+                                  Rule((bool, str), lambda v: v in ("auto", False), "a choice: auto or false"),
+                                  "`auto`: the fused LSTM op (`make install` builds it) on a CPU in float32 when it "
+                                  "loads, else Keras's LSTM; `false`: always Keras's", resumes=True)
     deterministic: bool = knob("train.deterministic", SWITCH, "TensorFlow's deterministic kernels "
                                "(`tf.config.experimental.enable_op_determinism`), so a run on a GPU repeats bitwise; "
                                "a CPU run already does")

@@ -4,7 +4,8 @@ In:  params `train.*` (the model's shape, the optimizer and its learning-rate sc
      data (`data.TrainingData`: the vocabulary, batches per epoch), its resume point and checkpoint
      directory (`checkpoint.py`), and the `tf.distribute` strategy.
 Out: `build_or_load(...)`: the compiled Keras model, fresh or with the checkpoint's weights and
-     optimizer state, the same on every worker of a multi-worker run (`distribute.py`);
+     optimizer state, the same on every worker of a multi-worker run (`distribute.py`), its LSTM
+     layers on the fused CPU op when `train.fused_lstm` allows (`common/fused_lstm.py`);
      `compile_model(...)`, `make_optimizer(...)`, `learning_rate(...)`: its parts, also for the benchmarks.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from common.fused_lstm import fuse
 from common.model import build_model, last_accuracy, last_loss
 from common.settings import TrainSettings
 from pipeline.train import checkpoint
@@ -69,6 +71,7 @@ def compile_model(settings: TrainSettings, vocab_size: int, resume: checkpoint.R
                       metrics=[keras.metrics.MeanMetricWrapper(last_loss, name="last_loss"),
                                keras.metrics.MeanMetricWrapper(last_accuracy, name="last_accuracy")])
     model.jit_compile = settings.jit_compile  # set here for both: a resumed model takes this run's choice too
+    fuse(model, settings.fused_lstm, jit_compile=settings.jit_compile)  # a loaded model is a plain Keras one
     if settings.jit_compile and not model.jit_compile:
         print("train: train.jit_compile is true, but this LSTM runs on the cuDNN kernel (a GPU), which XLA cannot "
               "compile: Keras trains it without XLA.", file=sys.stderr, flush=True)

@@ -33,9 +33,10 @@ using Row = Eigen::Map<Eigen::ArrayXf>;
 using ConstRow = Eigen::Map<const Eigen::ArrayXf>;
 using Pair = Eigen::IndexPair<Eigen::Index>;
 
-const Eigen::array<Pair, 1> kRowsByCols = {Pair(1, 0)};   // a @ b
-const Eigen::array<Pair, 1> kRowsByRows = {Pair(1, 1)};   // a @ b^T
-const Eigen::array<Pair, 1> kColsByCols = {Pair(0, 0)};   // a^T @ b
+// a @ b, and a^T @ b. (a @ b^T runs at half the speed of a @ b here: b is transposed once instead.)
+const Eigen::array<Pair, 1> kRowsByCols = {Pair(1, 0)};
+const Eigen::array<Pair, 1> kColsByCols = {Pair(0, 0)};
+const Eigen::array<int, 2> kSwap = {1, 0};
 
 ConstMatrix View(const float* data, int64_t rows, int64_t cols) { return ConstMatrix(data, rows, cols); }
 Matrix View(float* data, int64_t rows, int64_t cols) { return Matrix(data, rows, cols); }
@@ -140,12 +141,17 @@ class FusedLstmGradOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->allocate_output(3, TensorShape({G}), &db));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(4, TensorShape({B, H}), &dh0));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(5, TensorShape({B, H}), &dc0));
-    Tensor dz_t, xt_t, hp_t;
+    Tensor dz_t, xt_t, hp_t, ut_t, wt_t;
     OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT, TensorShape({T, B, G}), &dz_t));
+    OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT, TensorShape({G, H}), &ut_t));
+    OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT, TensorShape({G, I}), &wt_t));
     OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT, TensorShape({T, B, I}), &xt_t));
     OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT, TensorShape({T, B, H}), &hp_t));
     const Device& d = ctx->eigen_device<Device>();
     float *dz = dz_t.flat<float>().data(), *xt = xt_t.flat<float>().data(), *hp = hp_t.flat<float>().data();
+    float *ut = ut_t.flat<float>().data(), *wt = wt_t.flat<float>().data();
+    View(ut, G, H).device(d) = View(U, H, G).shuffle(kSwap);
+    View(wt, G, I).device(d) = View(W, I, G).shuffle(kSwap);
     // dh0 carries the recurrent gradient dh[t-1] = dz[t] @ U^T between steps, dc0 the cell's.
     float *dh = dh0->flat<float>().data(), *dc = dc0->flat<float>().data();
     std::memcpy(dh, ctx->input(9).flat<float>().data(), B * H * sizeof(float));
@@ -168,7 +174,7 @@ class FusedLstmGradOp : public OpKernel {
         dg = dcell * i * (1.0f - g * g);
         dcell *= f;
       });
-      View(dh, B, H).device(d) = View(dz + t * B * G, B, G).contract(View(U, H, G), kRowsByRows);
+      View(dh, B, H).device(d) = View(dz + t * B * G, B, G).contract(View(ut, G, H), kRowsByCols);
     }
 
     // The weight gradients over all steps at once, then the input gradient, back to batch-major.
@@ -178,7 +184,7 @@ class FusedLstmGradOp : public OpKernel {
     const auto dZ = View(dz, T * B, G);
     View(dW->flat<float>().data(), I, G).device(d) = View(xt, T * B, I).contract(dZ, kColsByCols);
     View(dU->flat<float>().data(), H, G).device(d) = View(hp, T * B, H).contract(dZ, kColsByCols);
-    View(xt, T * B, I).device(d) = dZ.contract(View(W, I, G), kRowsByRows);
+    View(xt, T * B, I).device(d) = dZ.contract(View(wt, G, I), kRowsByCols);
     Transpose(d, xt, dx->flat<float>().data(), T, B, I);
     float* bias_grad = db->flat<float>().data();
     const int64_t kChunk = 64;  // columns per task; each column summed over all rows in order

@@ -54,9 +54,9 @@ def lstm(x, h0, c0, kernel, recurrent, bias):
 @tf.RegisterGradient("ScriptlmFusedLstm")
 def _gradient(op, d_seq, d_h, d_c, *_saved):
     x, kernel, recurrent, _bias, h0, c0 = op.inputs
-    seq, h, c, gates, cells, hidden = op.outputs
+    seq, h, c, gates, cells = op.outputs
     d_seq, d_h, d_c = (tf.zeros_like(t) if d is None else d for t, d in ((seq, d_seq), (h, d_h), (c, d_c)))
-    return load()[0].scriptlm_fused_lstm_grad(x, kernel, recurrent, h0, c0, gates, cells, hidden, d_seq, d_h, d_c)
+    return load()[0].scriptlm_fused_lstm_grad(x, kernel, recurrent, h0, c0, gates, cells, seq, d_seq, d_h, d_c)
 
 
 def runs_exactly(layer: keras.layers.LSTM, sequences, mask, training) -> bool:

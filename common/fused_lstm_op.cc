@@ -3,9 +3,9 @@
 //
 // In:  x [batch, time, in], kernel [in, 4 units], recurrent [units, 4 units], bias [4 units], h0 and c0
 //      [batch, units]; Keras's LSTM arithmetic (gates i, f, g, o; sigmoid, tanh).
-// Out: forward: the hidden states [batch, time, units], the last h and c, and what the backward needs,
-//      time-major: the activated gates [time, batch, 4 units], the cells and the hidden states
-//      [time, batch, units]. Backward: the gradients of x, kernel, recurrent, bias, h0 and c0.
+// Out: forward: the hidden states [batch, time, units], the last h and c, and what the backward needs
+//      besides, time-major: the activated gates [time, batch, 4 units] and the cells [time, batch, units].
+//      Backward: the gradients of x, kernel, recurrent, bias, h0 and c0.
 //
 // The input projection, the weight gradients and the input gradient are each one GEMM over all steps;
 // each step is one GEMM plus one elementwise pass. GEMMs are Eigen contractions on the op's intra-op
@@ -79,20 +79,21 @@ class FusedLstmOp : public OpKernel {
     OP_REQUIRES(ctx, kernel.dim_size(0) == I && kernel.dim_size(1) == G && recurrent.dim_size(1) == G &&
                 bias.dim_size(0) == G && h0.dim_size(0) == B && h0.dim_size(1) == H && c0.dim_size(1) == H,
                 tensorflow::errors::InvalidArgument("fused LSTM: shapes do not match"));
-    Tensor *seq, *h_last, *c_last, *gates, *cells, *hidden;
+    Tensor *seq, *h_last, *c_last, *gates, *cells;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({B, T, H}), &seq));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(1, TensorShape({B, H}), &h_last));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(2, TensorShape({B, H}), &c_last));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(3, TensorShape({T, B, G}), &gates));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(4, TensorShape({T, B, H}), &cells));
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(5, TensorShape({T, B, H}), &hidden));
-    Tensor xt, rec;
+    Tensor xt, rec, pair;
     OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT, TensorShape({T, B, I}), &xt));
     OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT, TensorShape({B, G}), &rec));
+    OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT, TensorShape({2, B, H}), &pair));
     const Device& d = ctx->eigen_device<Device>();
     const float *W = kernel.flat<float>().data(), *U = recurrent.flat<float>().data();
     const float* b = bias.flat<float>().data();
-    float *z = gates->flat<float>().data(), *c = cells->flat<float>().data(), *h = hidden->flat<float>().data();
+    // h of the step before and of this one, contiguous for the product, in turns
+    float *z = gates->flat<float>().data(), *c = cells->flat<float>().data(), *h = pair.flat<float>().data();
     float *y = seq->flat<float>().data(), *r = rec.flat<float>().data();
 
     // All steps' input projections at once, time-major: gates[t, b] = x[b, t] @ W.
@@ -100,7 +101,7 @@ class FusedLstmOp : public OpKernel {
     View(z, T * B, G).device(d) = View(xt.flat<float>().data(), T * B, I).contract(View(W, I, G), kRowsByCols);
     const ConstRow bias_row(b, G);
     for (int64_t t = 0; t < T; ++t) {
-      const float* h_prev = t ? h + (t - 1) * B * H : h0.flat<float>().data();
+      const float* h_prev = t ? h + (t - 1) % 2 * B * H : h0.flat<float>().data();
       const float* c_prev = t ? c + (t - 1) * B * H : c0.flat<float>().data();
       View(r, B, G).device(d) = View(h_prev, B, H).contract(View(U, H, G), kRowsByCols);
       ForRows(d, B, 40.0 * G, [=, &bias_row](int64_t row) {
@@ -111,13 +112,13 @@ class FusedLstmOp : public OpKernel {
         f = f.logistic();
         g = g.tanh();
         o = o.logistic();
-        Row cell(c + (t * B + row) * H, H), out(h + (t * B + row) * H, H);
+        Row cell(c + (t * B + row) * H, H), out(h + (t % 2 * B + row) * H, H);
         cell = f * ConstRow(c_prev + row * H, H) + i * g;
         out = o * cell.tanh();
         std::memcpy(y + (row * T + t) * H, out.data(), H * sizeof(float));
       });
     }
-    std::memcpy(h_last->flat<float>().data(), h + (T - 1) * B * H, B * H * sizeof(float));
+    std::memcpy(h_last->flat<float>().data(), h + (T - 1) % 2 * B * H, B * H * sizeof(float));
     std::memcpy(c_last->flat<float>().data(), c + (T - 1) * B * H, B * H * sizeof(float));
   }
 };
@@ -127,13 +128,13 @@ class FusedLstmGradOp : public OpKernel {
   explicit FusedLstmGradOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
 
   void Compute(OpKernelContext* ctx) override {
-    // inputs: x, kernel, recurrent, h0, c0, gates, cells, hidden, d_seq, d_h, d_c
+    // inputs: x, kernel, recurrent, h0, c0, gates, cells, seq, d_seq, d_h, d_c
     const Shapes s = ShapesOf(ctx);
     const int64_t B = s.batch, T = s.time, I = s.in, H = s.units, G = 4 * H;
     const float *W = ctx->input(1).flat<float>().data(), *U = ctx->input(2).flat<float>().data();
     const float *h0 = ctx->input(3).flat<float>().data(), *c0 = ctx->input(4).flat<float>().data();
     const float *a = ctx->input(5).flat<float>().data(), *c = ctx->input(6).flat<float>().data();
-    const float *h = ctx->input(7).flat<float>().data(), *dy = ctx->input(8).flat<float>().data();
+    const float *y = ctx->input(7).flat<float>().data(), *dy = ctx->input(8).flat<float>().data();
     Tensor *dx, *dW, *dU, *db, *dh0, *dc0;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({B, T, I}), &dx));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(1, TensorShape({I, G}), &dW));
@@ -179,8 +180,10 @@ class FusedLstmGradOp : public OpKernel {
 
     // The weight gradients over all steps at once, then the input gradient, back to batch-major.
     Transpose(d, ctx->input(0).flat<float>().data(), xt, B, T, I);
-    std::memcpy(hp, h0, B * H * sizeof(float));
-    std::memcpy(hp + B * H, h, (T - 1) * B * H * sizeof(float));
+    ForRows(d, T * B, H, [=](int64_t r) {  // each step's previous h, time-major
+      const int64_t t = r / B, b = r % B;
+      std::memcpy(hp + r * H, t ? y + (b * T + t - 1) * H : h0 + b * H, H * sizeof(float));
+    });
     const auto dZ = View(dz, T * B, G);
     View(dW->flat<float>().data(), I, G).device(d) = View(xt, T * B, I).contract(dZ, kColsByCols);
     View(dU->flat<float>().data(), H, G).device(d) = View(hp, T * B, H).contract(dZ, kColsByCols);
@@ -207,7 +210,6 @@ absl::Status ForwardShapes(InferenceContext* c) {
   c->set_output(2, c->MakeShape({batch, units}));
   c->set_output(3, c->MakeShape({time, batch, gates}));
   c->set_output(4, c->MakeShape({time, batch, units}));
-  c->set_output(5, c->MakeShape({time, batch, units}));
   return absl::OkStatus();
 }
 
@@ -225,12 +227,12 @@ REGISTER_OP("ScriptlmFusedLstm")
     .Input("x: float").Input("kernel: float").Input("recurrent: float").Input("bias: float")
     .Input("h0: float").Input("c0: float")
     .Output("seq: float").Output("h: float").Output("c: float")
-    .Output("gates: float").Output("cells: float").Output("hidden: float")
+    .Output("gates: float").Output("cells: float")
     .SetShapeFn(ForwardShapes);
 
 REGISTER_OP("ScriptlmFusedLstmGrad")
     .Input("x: float").Input("kernel: float").Input("recurrent: float").Input("h0: float").Input("c0: float")
-    .Input("gates: float").Input("cells: float").Input("hidden: float")
+    .Input("gates: float").Input("cells: float").Input("seq: float")
     .Input("d_seq: float").Input("d_h: float").Input("d_c: float")
     .Output("dx: float").Output("dkernel: float").Output("drecurrent: float").Output("dbias: float")
     .Output("dh0: float").Output("dc0: float")

@@ -154,3 +154,27 @@ def test_a_training_run_on_the_op_repeats_bitwise(tmp_path, monkeypatch):
     assert calls, "the train stage did not run the op"
     for a, b in zip(*weights):
         np.testing.assert_array_equal(a, b)
+
+
+def test_mixed_precision_and_xla_keep_keras_lstm_without_a_word(capsys):
+    """Fails if the op were put under a float16 policy (it computes float32 only) or under XLA (which
+    cannot compile it), or if either said so on stderr as if something were missing."""
+    from common.model import precision
+
+    with precision("float16"):
+        mixed = build_model(9, hidden_units=5)
+    assert not fused_lstm.fuse(mixed, "auto") and not fused_lstm.fused(mixed)
+    plain = build_model(9, hidden_units=5)
+    assert not fused_lstm.fuse(plain, "auto", jit_compile=True) and not fused_lstm.fused(plain)
+    assert fused_lstm.fuse(plain, "auto") and fused_lstm.fused(plain)
+    assert "fused" not in capsys.readouterr().err
+
+
+def test_changing_the_setting_resumes_the_run(tmp_path, capsys):
+    """`train.fused_lstm` is marked (resumes): a run checkpointed on the op continues on Keras's LSTM.
+    Fails if the setting were part of the run's fingerprint, so the run started over."""
+    write_tiny_windows(tmp_path)
+    run_training(tmp_path, replace(TINY_SETTINGS, epochs=1))
+    capsys.readouterr()
+    summary = run_training(tmp_path, replace(TINY_SETTINGS, epochs=2, fused_lstm=False))
+    assert "resuming from the checkpoint" in capsys.readouterr().out and summary["step"] == 1

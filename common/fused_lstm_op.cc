@@ -73,11 +73,14 @@ class FusedLstmOp : public OpKernel {
   void Compute(OpKernelContext* ctx) override {
     const Tensor &x = ctx->input(0), &kernel = ctx->input(1), &recurrent = ctx->input(2), &bias = ctx->input(3);
     const Tensor &h0 = ctx->input(4), &c0 = ctx->input(5);
-    OP_REQUIRES(ctx, x.dims() == 3 && x.dim_size(1) > 0, tensorflow::errors::InvalidArgument("x: [batch, time>0, in]"));
+    OP_REQUIRES(ctx, x.dims() == 3 && x.dim_size(1) > 0 && kernel.dims() == 2 && recurrent.dims() == 2 &&
+                bias.dims() == 1 && h0.dims() == 2 && c0.dims() == 2,
+                tensorflow::errors::InvalidArgument("fused LSTM: x [batch, time > 0, in], kernel [in, 4 units], "
+                                                    "recurrent [units, 4 units], bias [4 units], h0 and c0 [batch, units]"));
     const Shapes s = ShapesOf(ctx);
     const int64_t B = s.batch, T = s.time, I = s.in, H = s.units, G = 4 * H;
     OP_REQUIRES(ctx, kernel.dim_size(0) == I && kernel.dim_size(1) == G && recurrent.dim_size(1) == G &&
-                bias.dim_size(0) == G && h0.dim_size(0) == B && h0.dim_size(1) == H && c0.dim_size(1) == H,
+                bias.dim_size(0) == G && h0.dim_size(0) == B && h0.dim_size(1) == H && c0.shape() == h0.shape(),
                 tensorflow::errors::InvalidArgument("fused LSTM: shapes do not match"));
     Tensor *seq, *h_last, *c_last, *gates, *cells;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({B, T, H}), &seq));

@@ -156,9 +156,10 @@ def test_a_training_run_on_the_op_repeats_bitwise(tmp_path, monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
-def test_mixed_precision_and_xla_keep_keras_lstm_without_a_word(capsys):
-    """Fails if the op were put under a float16 policy (it computes float32 only) or under XLA (which
-    cannot compile it), or if either said so on stderr as if something were missing."""
+def test_a_gpu_mixed_precision_and_xla_keep_keras_lstm_without_a_word(monkeypatch, capsys):
+    """Fails if the op were put under a float16 policy (it computes float32 only), under XLA (which
+    cannot compile it) or beside a GPU (whose cuDNN kernel Keras picks), or if any of them said so on
+    stderr as if something were missing."""
     from common.model import precision
 
     with precision("float16"):
@@ -166,6 +167,9 @@ def test_mixed_precision_and_xla_keep_keras_lstm_without_a_word(capsys):
     assert not fused_lstm.fuse(mixed, "auto") and not fused_lstm.fused(mixed)
     plain = build_model(9, hidden_units=5)
     assert not fused_lstm.fuse(plain, "auto", jit_compile=True) and not fused_lstm.fused(plain)
+    with monkeypatch.context() as gpu:
+        gpu.setattr(tf.config, "list_physical_devices", lambda kind=None: ["a GPU"] if kind == "GPU" else [])
+        assert not fused_lstm.fuse(plain, "auto") and not fused_lstm.fused(plain)
     assert fused_lstm.fuse(plain, "auto") and fused_lstm.fused(plain)
     assert "fused" not in capsys.readouterr().err
 

@@ -9,7 +9,8 @@ import pytest
 from conftest import PROJECT as PROJECT_ROOT
 from processes import run
 
-SCRIPTS = sorted(path.name for path in (PROJECT_ROOT / "bench").glob("*.py"))
+BENCH = sorted((PROJECT_ROOT / "bench").glob("*.py"))
+SCRIPTS = [path.name for path in BENCH if 'if __name__ == "__main__":' in path.read_text(encoding="utf-8")]
 EACH_HELP = """
 import contextlib, io, json, runpy, sys, traceback
 sys.path.insert(0, "bench")
@@ -43,3 +44,10 @@ def test_benchmark_imports_and_shows_help(helps, script):
     result = helps[script]
     assert result["code"] == 0, (result["code"], result["stderr"][-2000:])
     assert "usage:" in result["stdout"]
+
+
+def test_every_bench_module_is_a_script_or_one_a_script_imports():
+    """Fails when a benchmark loses its `__main__` guard (it would drop out of the test above unseen)."""
+    scripts_text = "".join((PROJECT_ROOT / "bench" / name).read_text(encoding="utf-8") for name in SCRIPTS)
+    modules = [path.stem for path in BENCH if path.name not in SCRIPTS]
+    assert all(f"from {module} import" in scripts_text for module in modules), modules

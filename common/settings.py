@@ -187,8 +187,8 @@ class TrainSettings:
             isinstance(v, list) and len(v) == 2 and all(isinstance(n, int) and not isinstance(n, bool)
                                                         and 0 <= n <= 1024 for n in v)),
             "auto, or [inter_op, intra_op]: two whole numbers in [0, 1024] (0: TensorFlow's choice)"),
-        "TensorFlow's thread pools, set by the stage before TensorFlow starts: `auto` takes the setting "
-        "`pipeline/train/threads.py` measured fastest for the model's size and this machine's cores", resumes=True)
+        "TensorFlow's thread pools, set by the stage before TensorFlow starts: `auto` leaves them to TensorFlow, "
+        "which `bench/train.py` measured fastest", resumes=True)
     fused_lstm: bool | str = knob("train.fused_lstm",
                                   Rule((bool, str), lambda v: v in ("auto", False), "a choice: auto or false"),
                                   "`auto`: the fused LSTM op (`make install` builds it) on a CPU in float32 when it "

@@ -210,7 +210,7 @@ def test_a_setting_that_cannot_fit_this_machine_is_refused_naming_its_keys(tmp_p
     (("  retries: 3 ", "  retries: 5000 "), "'scrape.retries' is 5000; it must be in [0, 10]"),
     (("  seed: 42\n", "  seed: 99999999999999999999\n"), "'train.seed' is 99999999999999999999; no number here"),
     (("  epochs: 20\n", "  epochs: 9223372036854775808\n"), "'train.epochs' is 9223372036854775808; no number here"),
-    (("  learning_rate: 0.005", "  learning_rate: 1.0e+300"), "'train.learning_rate' is 1e+300; no number here"),
+    (("  learning_rate: 0.008", "  learning_rate: 1.0e+300"), "'train.learning_rate' is 1e+300; no number here"),
     (("  clipnorm: 5.0 ", "  clipnorm: 1.0e+39 "), "'train.clipnorm' is 1e+39; no number here"),
 ])
 def test_absurd_values_are_refused_by_the_check_stage_naming_key_and_limit(tmp_path, project_root, edit, message):

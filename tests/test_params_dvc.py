@@ -40,8 +40,8 @@ def restore(workspace):
 
 
 @pytest.mark.parametrize("old, new, message", [
-    ("  dropout: 0.2\n", "  dropout: 0.2\n  dropuot: 0.2\n", "unknown key 'train.dropuot'"),   # typo beside the key
-    ("  learning_rate: 0.005\n", "  learning_rate: .inf\n", "'train.learning_rate' is inf"),
+    ("  dropout: 0.3\n", "  dropout: 0.3\n  dropuot: 0.3\n", "unknown key 'train.dropuot'"),   # typo beside the key
+    ("  learning_rate: 0.008\n", "  learning_rate: .inf\n", "'train.learning_rate' is inf"),
     ("  step: 50\n", "  step: '8'\n", "'train.step' is the string '8'"),                       # a window param
 ])
 def test_a_bad_params_file_stops_dvc_before_any_output_is_deleted(workspace, restore, old, new, message):

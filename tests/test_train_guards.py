@@ -18,7 +18,8 @@ def outputs(root) -> dict:
     files = tree_bytes(root / "checkpoints") | tree_bytes(root / "dvclive") | tree_bytes(root / "models")
     return {path: data for path, data in files.items() if path.name != ".lock"}
 
-DIVERGING = {"learning_rate": 1e6, "optimizer": "sgd", "clipnorm": 0.0, "lr_schedule": "constant"}
+# weight_decay 0: decay at this rate would blow the weights up in the first batch, before any validation
+DIVERGING = {"learning_rate": 1e6, "optimizer": "sgd", "clipnorm": 0.0, "lr_schedule": "constant", "weight_decay": 0.0}
 
 
 def test_the_issues_diverging_recipe_fails_and_keeps_the_good_run(tmp_path):

@@ -83,14 +83,15 @@ def recipes(args) -> dict:
     chosen = {name: (replace(project, **{k: v for k, v in recipe.items() if k != "step"}), recipe["step"])
               for name, recipe in HISTORIC.items()}
     chosen["new default"] = (project, settings_from(WindowSettings, params).step)
-    if args.set:
-        candidate = with_overrides(params, overrides(args.set))
+    changes = overrides(args.set)
+    if changes:
+        candidate = with_overrides(params, changes)
         chosen["candidate"] = (settings_from(TrainSettings, candidate), settings_from(WindowSettings, candidate).step)
     only = args.only or [name for name in RECIPES if name in chosen]
     missing = [name for name in only if name not in chosen]
     if missing:
         raise ParamsError(f"--only {missing[0]}: a candidate needs --set KEY=VALUE")
-    own_size = "train.hidden_units" in overrides(args.set)  # a candidate that sets its size keeps it
+    own_size = "train.hidden_units" in changes  # a candidate that sets its size keeps it
     return {name: (replace(chosen[name][0], preview_every=0,
                            hidden_units=chosen[name][0].hidden_units if name == "candidate" and own_size else args.units),
                    chosen[name][1])

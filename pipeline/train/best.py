@@ -12,13 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from common.windows import file_sha256
-from pipeline.train.checkpoint import load_state, unusable, write_state
+from pipeline.train.checkpoint import load_state, raw_state, unusable, write_state
 
 
 def mark_best(directory: Path, nats_per_char: float) -> None:
     """After an epoch's checkpoint: if its `eval/nats_per_char` is the run's lowest so far, it becomes the
-    checkpoint's `best` (its model file is kept while later epochs are saved)."""
-    state = load_state(directory)
+    checkpoint's `best` (its model file is kept while later epochs are saved). Reads the state.json
+    `checkpoint.save` has just written, without checking its files' hashes again."""
+    state = raw_state(directory)
     best = state.get("best")
     if best is not None and not nats_per_char < best["nats_per_char"]:
         return

@@ -146,7 +146,7 @@ def save(directory: Path, model: keras.Model, epochs_done: int, batches_done: in
     name = f"model-{epochs_done:05d}-{batches_done:09d}-{digest[:12]}.keras"
     os.replace(temporary, directory / name)
     live, live_sha256 = history.keep(live_dir, directory) if live_dir is not None else (None, None)
-    previous = _raw_state(directory)
+    previous = raw_state(directory) or {}
     # The best so far of the same run only: a fresh start (other params, or fewer epochs than the one
     # there) has other params or has taken fewer steps than it.
     same_run = previous.get("fingerprint") == current and previous.get("iterations", iterations) < iterations
@@ -160,12 +160,14 @@ def save(directory: Path, model: keras.Model, epochs_done: int, batches_done: in
     write_state(directory, state)
 
 
-def _raw_state(directory: Path) -> dict:
+def raw_state(directory: Path) -> dict | None:
+    """state.json as it is, unchecked (None if absent or not a JSON object): for a copy, or a file this
+    process has just written."""
     try:
         state = json.loads((Path(directory) / STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
-    return state if isinstance(state, dict) else {}
+        return None
+    return state if isinstance(state, dict) else None
 
 
 def named_files(state: dict) -> list[str]:

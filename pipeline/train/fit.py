@@ -55,8 +55,9 @@ def train(paths: TrainPaths, settings: TrainSettings, *, verbose: int = 2, callb
     a run that fails (non-finite loss, an exception) puts back the last good run (`lastgood.py`)."""
     print(threads.apply(settings), flush=True)  # before TensorFlow starts its thread pools
     strategy = make_strategy(settings.strategy)  # before any other TensorFlow work (multi_worker needs it)
-    if streams.refusal(settings, strategy.num_replicas_in_sync):
-        raise ParamsError(streams.refusal(settings, strategy.num_replicas_in_sync))
+    refused = streams.refusal(settings, strategy.num_replicas_in_sync)
+    if refused:
+        raise ParamsError(refused)
     if settings.deterministic:  # for the process: the stage runs one training
         tf.config.experimental.enable_op_determinism()
     with worker_paths(strategy, paths) as paths, exclusive(paths.checkpoints), precision(settings.mixed_precision):

@@ -37,18 +37,10 @@ from pathlib import Path
 
 from pipeline.train import history
 from pipeline.train.callbacks import Interrupted, NonFiniteLoss
-from pipeline.train.checkpoint import STATE, named_files, write_state
+from pipeline.train.checkpoint import STATE, named_files, raw_state, write_state
 
 KEPT = ".last-good"
 ATTEMPT = "attempt.json"
-
-
-def _read_state(directory: Path) -> dict | None:
-    try:
-        state = json.loads((directory / STATE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return state if isinstance(state, dict) else None
 
 
 class LastGood:
@@ -62,7 +54,7 @@ class LastGood:
         it is stale."""
         if not (self.kept / ATTEMPT).is_file():
             return False
-        state, kept = _read_state(self.checkpoints), _read_state(self.kept / "checkpoints")
+        state, kept = raw_state(self.checkpoints), raw_state(self.kept / "checkpoints")
         if state is None:
             return kept is None
         if state == kept:
@@ -105,7 +97,7 @@ class LastGood:
             return
         staging = self.checkpoints / f"{KEPT}.tmp"
         history.remove(staging)
-        state = _read_state(self.checkpoints) or {}  # a damaged one is copied as it is, for the error to name
+        state = raw_state(self.checkpoints) or {}  # a damaged one is copied as it is, for the error to name
         for name in [STATE, *named_files(state)]:
             history.replace(self.checkpoints / name, staging / "checkpoints" / name)
         for name in history.LIVE_FILES:
@@ -118,7 +110,7 @@ class LastGood:
     def take_back(self, current: dict) -> str | None:
         """Put the copy back when it holds the run with fingerprint `current` and the checkpoint in
         place does not (an attempt with other params was abandoned); what was done, in words."""
-        state, kept = _read_state(self.checkpoints), _read_state(self.kept / "checkpoints")
+        state, kept = raw_state(self.checkpoints), raw_state(self.kept / "checkpoints")
         if kept is None or kept.get("fingerprint") != current or (state or {}).get("fingerprint") == current:
             return None
         self._put_back(kept)
@@ -142,18 +134,18 @@ class LastGood:
     def restore(self) -> str:
         """Put the copy back and drop it; what is kept, in words. With no earlier checkpoint to
         protect, the failed run's own last good epoch stays instead, with its curves, to look into."""
-        kept = _read_state(self.kept / "checkpoints")
+        kept = raw_state(self.kept / "checkpoints")
         if kept is not None:
             self._put_back(kept)
         else:
-            state = _read_state(self.checkpoints)
+            state = raw_state(self.checkpoints)
             if state is not None and state.get("live"):
                 history.put_back(self.checkpoints / state["live"], self.live_dir)
         shutil.rmtree(self.kept, ignore_errors=True)
         return self.describe()
 
     def describe(self) -> str:
-        done = _read_state(self.checkpoints)
+        done = raw_state(self.checkpoints)
         if done is None:
             return f"No checkpoint is kept: there was no good epoch to keep in {self.checkpoints}/."
         where = f"after epoch {done['epochs_done']}" + (f", batch {done['batches_done']} of the next"

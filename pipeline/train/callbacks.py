@@ -61,12 +61,14 @@ class StopRequest:
 class EpochLogger(keras.callbacks.Callback):
     """Logs every epoch's metrics to DVCLive (val_x as eval/x, the rest as train/x), with those of
     `evaluate(model)` (a dict, logged under eval/, and added to the epoch's `logs` as val_x for the
-    callbacks after this one), then steps. An epoch in which `guard` saw a non-finite loss, or judged
+    callbacks after this one), and the `constant` series (name -> value, e.g. the n-gram baseline),
+    then steps. An epoch in which `guard` saw a non-finite loss, or judged
     the validation loss diverged, is not logged."""
 
-    def __init__(self, live, chars_per_epoch: int, evaluate=None, guard: NaNGuard | None = None):
+    def __init__(self, live, chars_per_epoch: int, evaluate=None, guard: NaNGuard | None = None,
+                 constant: dict | None = None):
         super().__init__()
-        self.live, self.evaluate, self.guard = live, evaluate, guard
+        self.live, self.evaluate, self.guard, self.constant = live, evaluate, guard, dict(constant or {})
         self.chars_per_epoch = chars_per_epoch
         self.started = time.perf_counter()
 
@@ -93,6 +95,8 @@ class EpochLogger(keras.callbacks.Callback):
         for name, value in logs.items():
             split, metric = ("eval", name[4:]) if name.startswith("val_") else ("train", name)
             self.live.log_metric(f"{split}/{metric}", float(value))
+        for name, value in self.constant.items():
+            self.live.log_metric(name, float(value))
         self.live.next_step()
 
 

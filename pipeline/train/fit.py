@@ -106,7 +106,12 @@ def fit(model: keras.Model, run: Run, *, stop: StopRequest, callbacks: tuple, ve
     ids = corpus_ids(paths.corpus, data.chars)
     with Live(str(paths.dvclive), dvcyaml=False, save_dvc_exp=False, resume=not resume.fresh) as live:
         live.step = resume.epochs_done  # the checkpoint, not DVCLive's own count, says where the run is
-        logger = EpochLogger(live, data.targets_per_epoch, StreamEvaluator(ids["val"]), guard)
+        # the baselines first: a page following the run shows its n-gram line from the first epoch, and
+        # `dvc plots` draws eval/best_ngram, logged every epoch, beside the curve
+        scored = baselines(ids, data.chars)  # NaN without validation text: leave those out of the JSON
+        live.summary["baselines"] = {k: v for k, v in scored.items() if isinstance(v, (int, float)) and v == v}
+        constant = {"eval/best_ngram": scored["best_ngram"]} if "best_ngram" in live.summary["baselines"] else {}
+        logger = EpochLogger(live, data.targets_per_epoch, StreamEvaluator(ids["val"]), guard, constant)
         scoring = (Reference((paths.corpus / "train.txt").read_text(encoding="utf-8")),
                    (paths.corpus / "val.txt").read_text(encoding="utf-8")) if settings.preview_every else None
         previews = PreviewWriter(paths.dvclive / "samples", data.chars, prompt, settings, guard, scoring)
@@ -117,8 +122,6 @@ def fit(model: keras.Model, run: Run, *, stop: StopRequest, callbacks: tuple, ve
         if guard.where is not None:
             raise NonFiniteLoss(f"{guard.what} at {guard.where}. Lower train.learning_rate or set "
                                 "train.clipnorm, then rerun.")
-        scored = baselines(ids, data.chars)  # NaN without validation text: leave those out of the JSON
-        live.summary["baselines"] = {k: v for k, v in scored.items() if isinstance(v, (int, float)) and v == v}
         live.summary["params"] = model.count_params()
         _, kept = best.kept_model(paths.checkpoints, settings.keep)
         if kept is not None:  # what models/ gets: the best epoch's model, not the last's

@@ -1,9 +1,11 @@
-"""The `scriptlm` command: `generate` text with a trained model, run the offline `demo`, or `serve-offline`.
+"""The `scriptlm` command: `generate` text with a trained model, `serve` a page of the models, run the
+offline `demo`, or `serve-offline` the bundled site.
 
 In:  command-line arguments (see `scriptlm --help` and `scriptlm <command> --help`); `generate` takes
      the defaults of --length, --top-k and --seed from `sample.*` of params.yaml (in the working
      directory, else the project's own), as the sample stage does.
-Out: generated text streamed to stdout; the demo workspace; or the offline site served on 127.0.0.1.
+Out: generated text streamed to stdout; the models' page (app/server.py); the demo workspace; or the
+     offline site served on 127.0.0.1.
 `serve-sample`, the old name of `serve-offline`, still works for one release, saying the new name.
 """
 from __future__ import annotations
@@ -91,6 +93,22 @@ def serve_command(args) -> None:
         sys.exit(f"{args.command}: {error}")
 
 
+def page_command(args) -> None:
+    from app.server import serve
+
+    roots = [Path(p) for p in args.workspace] or [Path(".")] + ([Path("demo")] if Path("demo", ".git").exists() else [])
+    missing = [str(root) for root in roots if not root.is_dir()]
+    if missing:
+        sys.exit(f"serve: {missing[0]}: no such directory (give a workspace: a git + DVC repository)")
+    try:
+        serve(roots, args.host, args.port)
+    except OSError as error:
+        sys.exit(f"serve: cannot listen on {args.host}:{args.port} ({error.strerror or error}); "
+                 "give another --port (0: any free one)")
+    except KeyboardInterrupt:
+        pass
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="scriptlm", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -124,6 +142,20 @@ def main(argv=None) -> None:
     gen.add_argument("--seed", type=knob_number("sample.seed"), default=sample and sample.seed,
                      help=of_params("seed"))
     gen.set_defaults(func=generate_command, unreadable_params=unreadable)
+
+    page = commands.add_parser("serve", help="a page on 127.0.0.1 to read, compare and follow the models",
+                               description="Serve a local page that streams new scripts from any trained model (the "
+                                           "workspace's, the demo's, every DVC experiment and commit), compares two to "
+                                           "four side by side with their curves against the n-gram, and follows a "
+                                           "running training.")
+    page.add_argument("--port", type=number(int, maximum=65535), default=8000, help="port to listen on; 0: a free one (default: 8000)")
+    page.add_argument("--host", default="127.0.0.1",
+                      help="address to bind (default: 127.0.0.1, this machine only); anything else lets other "
+                           "machines use the page, and the page says so")
+    page.add_argument("--workspace", action="append", default=[], metavar="DIR",
+                      help="a git + DVC workspace whose models to list (repeat for several; default: . and demo/ "
+                           "if it exists)")
+    page.set_defaults(func=page_command)
 
     demo = commands.add_parser("demo", help="run the whole pipeline on the bundled offline site, with a small model",
                                description="Copy the project into its own git + DVC workspace, with the "

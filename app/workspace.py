@@ -121,3 +121,14 @@ def run_demo(project: Path, dest: Path) -> None:
         print(f"\nfirst lines of {sample_file.name}:\n" + "\n".join(sample_file.read_text().splitlines()[:15]))
     print(f"\nnext: cd {dest.name} && dvc exp run -S train.step=25 && dvc metrics diff"
           "\n      (a window every 25 characters, so windows overlap by half: 2x the windows and the time per epoch)")
+    print(f"\nsee the model write, compare experiments and follow a training in a browser:\n"
+          f"      {serve_command(dest)}\n      then open http://127.0.0.1:8000/")
+
+
+def serve_command(dest: Path) -> str:
+    """The `scriptlm serve` command for the workspace, with paths as short as they can be from here."""
+    def short(path: Path) -> str:
+        relative = os.path.relpath(path)
+        return path.as_posix() if relative.startswith("..") else relative
+
+    return f"{short(Path(sys.executable).parent / 'scriptlm')} serve --workspace {short(dest)}"

@@ -8,7 +8,8 @@ Out: `Request.parse(body)` (a bad field is `BadRequest`, naming it); `Models.get
      client closed, or pressed stop) stops the generation within a few characters.
 
 The same seed gives the same text as `scriptlm generate`: both call `common.generate.generate` with a
-callback per step, whose draws are seeded by position.
+callback per step, whose draws are seeded by position. TensorFlow is imported when the first model is
+loaded, so the page is up at once.
 """
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from common.generate import SampleError, encode_prompt, generate, load_generator
 
 MAX_LENGTH = 5000     # characters per request: a page holds it, and a request never runs for long
 MAX_PROMPT = 2000
@@ -82,6 +82,8 @@ class Models:
         key = (model_id, catalog.version(model_id))
         with self.lock:  # one load at a time: two pages asking for one model load it once
             if key not in self.loaded:
+                from common.generate import load_generator
+
                 self.loaded[key] = load_generator(catalog.model_dir(model_id))
                 while len(self.loaded) > LOADED:
                     self.loaded.popitem(last=False)
@@ -104,6 +106,8 @@ class Streams:
 
 def checked_prompt(request: Request, chars: list[str]) -> None:
     """A prompt with characters the model does not know is refused, naming them."""
+    from common.generate import SampleError, encode_prompt
+
     try:
         encode_prompt(request.prompt, chars)
     except SampleError as error:
@@ -116,6 +120,8 @@ def _event(kind: str, data) -> str:
 
 async def events(generator, request: Request, streams: Streams):
     """SSE lines of one generation; `generator` is (Stepper, chars) from `Models.get`."""
+    from common.generate import generate
+
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
     stop = threading.Event()

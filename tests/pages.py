@@ -9,11 +9,12 @@ Out: `serving(workspaces)`: the page's base URL inside a `with`; on leaving it, 
 """
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 
 import requests
@@ -25,11 +26,11 @@ LOOPBACK = {"http": None, "https": None}  # never a proxy: every request stays o
 
 
 @contextmanager
-def server_process(argv: list[str]):
+def server_process(argv: list[str], cwd: Path | None = None):
     """A server's process inside a `with`, its stdout piped (what it prints for the user), its stderr (TensorFlow's
     and uvicorn's logs) in a file, so that a chatty log never fills a pipe and stalls it."""
     with tempfile.TemporaryFile("w+") as log, started(argv, stdout=subprocess.PIPE, stderr=log, text=True,
-                                                        env=dvc_env()) as server:
+                                                        env=dvc_env(), cwd=cwd) as server:
         yield server
 
 
@@ -78,12 +79,18 @@ def text_of(events: list) -> str:
 
 
 def cli_text(model_dir: Path, prompt: str, *, length: int, seed: int, temperature: float = 0.5, top_k: int = 0) -> str:
-    """The continuation `scriptlm generate` writes (it prints the prompt first, and a newline last)."""
-    done = run([sys.executable, "-m", "app.cli", "generate", "--model", str(model_dir), "--prime", prompt, "--no-escapes",
-                "--length", str(length), "--seed", str(seed), "--temperature", str(temperature), "--top-k", str(top_k)],
-               env=dvc_env(), check=True)
-    assert done.stdout.startswith(prompt) and done.stdout.endswith("\n"), done.stdout[:200]
-    return done.stdout[len(prompt):-1]
+    """The continuation `scriptlm generate` writes (it prints the prompt first, and a newline last): the
+    command's own `main`, run in this process, which has TensorFlow loaded already (a process per call
+    cost seconds of the test budget each)."""
+    from app.cli import main
+
+    printed = io.StringIO()
+    with redirect_stdout(printed):
+        main(["generate", "--model", str(model_dir), "--prime", prompt, "--no-escapes", "--length", str(length),
+              "--seed", str(seed), "--temperature", str(temperature), "--top-k", str(top_k)])
+    out = printed.getvalue()
+    assert out.startswith(prompt) and out.endswith("\n"), out[:200]
+    return out[len(prompt):-1]
 
 
 def model_id(base: str, kind: str) -> str:

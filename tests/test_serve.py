@@ -197,3 +197,15 @@ def test_the_command_make_demo_prints_serves_the_demo(workspace):
     with server_process([*argv, "--port", "0"]) as server:
         url = address(server)
         assert "workspace" in {m["kind"] for m in get_json(f"{url}/api/models")["models"]}
+
+
+def test_without_workspaces_it_lists_the_current_directory_and_the_demo(tiny_workspace, tmp_path):
+    """Fails if `scriptlm serve` run where `make demo` ran (the project) misses the demo's models."""
+    project = tmp_path / "project"
+    project.mkdir()
+    tiny_workspace(project / "demo")
+    with server_process([sys.executable, "-m", "app.cli", "serve", "--port", "0"], cwd=project) as server:
+        found = get_json(f"{address(server)}/api/models")
+    names = [m["id"] for m in found["models"]]
+    assert names == ["demo", "demo@" + head_id(project / "demo").split("@")[1]], names
+    assert found["problems"] and str(project) in found["problems"][0]  # the project here is not a git repository

@@ -61,6 +61,7 @@ class Catalog:
         self.listed: list[dict] = []
         self.listed_at = -FRESH_FOR
         self.problems: list[str] = []
+        self.read_cache: dict = {}
 
     def _name(self, root: Path) -> str:
         return root.name if len(self.roots) > 1 else "workspace"
@@ -72,12 +73,17 @@ class Catalog:
                 return (entry.root / path).read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 return None
-        from dvc.api import DVCFileSystem
+        key = (entry.root, entry.rev, path)
+        if key not in self.read_cache:  # a revision's files never change: each is read once
+            from dvc.api import DVCFileSystem
 
-        try:
-            return DVCFileSystem(str(entry.root), rev=entry.rev).read_text(path, encoding="utf-8")
-        except Exception:  # DVC raises its own errors for a path a revision lacks
-            return None
+            try:
+                self.read_cache[key] = DVCFileSystem(str(entry.root), rev=entry.rev).read_text(path, encoding="utf-8")
+            except FileNotFoundError:  # the revision lacks it, for good
+                self.read_cache[key] = None
+            except Exception:  # DVC's own errors (a lock, a repository being written): try again next time
+                return None
+        return self.read_cache[key]
 
     def _describe(self, entry: Entry) -> dict:
         metrics = runfiles.read_metrics(self._read(entry, runfiles.METRICS))

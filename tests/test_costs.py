@@ -155,7 +155,7 @@ def the_readme_presets(readme: str) -> list[dict]:
     presets = []
     for command in re.findall(r"dvc exp run((?:[^\n]*\\\n)*[^\n]*)", readme):
         overrides = [{}]
-        for key, value in re.findall(r"-S '?([\w.+]+)='?([^'\s]+)'?", command.split("#")[0]):
+        for key, value in re.findall(r"-S '?([\w.+]+)='?([^'\s`]+)'?", command.split("#")[0]):
             if value == "EPOCHS" or key.startswith("+"):
                 continue
             values = value.split(",") if "," in value and "[" not in value else [value]

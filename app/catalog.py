@@ -46,6 +46,11 @@ def _short_sha(root: Path, rev: str) -> str:
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else rev
 
 
+def _stamp(root: Path) -> list:
+    """When the workspace's model files last changed (those there are): a run that ends replaces them."""
+    return [(root / path).stat().st_mtime_ns for path in runfiles.MODEL_FILES if (root / path).exists()]
+
+
 def _exp_rows(root: Path) -> list[dict]:
     import dvc.api
 
@@ -85,11 +90,11 @@ class Catalog:
                 return None
         return self.read_cache[key]
 
-    def _describe(self, entry: Entry) -> dict:
+    def _describe(self, entry: Entry, reference: str | None) -> dict:
+        """The listing's row of an entry; `reference`: its workspace's params.yaml, as text."""
         metrics = runfiles.read_metrics(self._read(entry, runfiles.METRICS))
         training = entry.rev is None and runfiles.training(entry.root)
         on_disk = entry.rev is not None or (entry.root / runfiles.MODEL_FILES[0]).exists()
-        reference = (entry.root / runfiles.PARAMS).read_text(encoding="utf-8") if (entry.root / runfiles.PARAMS).exists() else ""
         return {"id": entry.id, "label": entry.label, "kind": entry.kind,
                 "state": "training" if training else "ready" if on_disk else "no model",
                 "headline": runfiles.headline(metrics),
@@ -129,7 +134,8 @@ class Catalog:
                 self.problems = []
                 entries = [entry for root in self.roots for entry in self._scan(root)]
                 self.entries = {entry.id: entry for entry in entries}
-                self.listed = [self._describe(entry) for entry in entries]
+                params = {root: self._read(Entry("", root, None, "", "workspace"), runfiles.PARAMS) for root in self.roots}
+                self.listed = [self._describe(entry, params[entry.root]) for entry in entries]
                 self.listed_at = time.monotonic()
             return self.listed
 
@@ -154,7 +160,8 @@ class Catalog:
             raise UnknownModel(f"{model_id!r} is a saved run: only a workspace's run is followed live")
         paths = [entry.root / runfiles.METRICS, entry.root / runfiles.CURVE, *sorted((entry.root / runfiles.SAMPLES).glob("epoch-*.md"))]
         training = runfiles.training(entry.root)
-        signature = [training] + [(p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths if p.exists()]
+        stats = [(p.name, p.stat()) for p in paths if p.exists()]
+        signature = [training] + [(name, stat.st_mtime_ns, stat.st_size) for name, stat in stats]
         return {**self.curve(model_id), "training": training, "signature": repr(signature),
                 "preview": runfiles.latest_preview(entry.root / runfiles.SAMPLES)}
 
@@ -193,13 +200,13 @@ class Catalog:
         busy = self._busy(entry)
         if runfiles.training(entry.root):
             raise busy
-        before = [(entry.root / p).stat().st_mtime_ns for p in runfiles.MODEL_FILES if (entry.root / p).exists()]
         for path in runfiles.MODEL_FILES:
             if not (entry.root / path).exists():
                 raise FileNotFoundError(f"{entry.root / path}: not found; `dvc repro` trains a model there")
+        before = _stamp(entry.root)
+        for path in runfiles.MODEL_FILES:
             shutil.copyfile(entry.root / path, tmp / Path(path).name)
-        after = [(entry.root / p).stat().st_mtime_ns for p in runfiles.MODEL_FILES]
-        if before != after or runfiles.training(entry.root):  # replaced while copied: never half of each
+        if _stamp(entry.root) != before or runfiles.training(entry.root):  # replaced while copied: never half of each
             raise busy
 
     def version(self, model_id: str) -> str:
@@ -210,4 +217,4 @@ class Catalog:
             return entry.rev
         if runfiles.training(entry.root):
             raise self._busy(entry)
-        return repr([(entry.root / p).stat().st_mtime_ns for p in runfiles.MODEL_FILES if (entry.root / p).exists()])
+        return repr(_stamp(entry.root))

@@ -4,7 +4,7 @@ server-sent events while the stateful generator of `scriptlm generate` writes it
 In:  a request's JSON ({model, prompt, temperature, top_k, length, seed}) and a `Catalog` to find the model.
 Out: `Request.parse(body)` (a bad field is `BadRequest`, naming it); `Models.get(catalog, id)` -> (Stepper,
      chars), loaded once per model version; `events(...)`, an async iterator of SSE lines: `text` events
-     (JSON strings, in order), then `done`, or `error` with a message. Leaving the iterator early (the
+     (JSON strings, in order), then `done`, or `error` with a message; `sse_event` writes one. Leaving the iterator early (the
      client closed, or pressed stop) stops the generation within a few characters.
 
 The same seed gives the same text as `scriptlm generate`: both call `common.generate.generate` with a
@@ -39,9 +39,10 @@ class Stopped(Exception):
 
 def _number(body: dict, key: str, kind, default, low, high):
     value = body.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or (kind is int and value != int(value)):  # finite first: int() of NaN or Infinity raises
         raise BadRequest(f"{key}: {value!r} is not {'a whole number' if kind is int else 'a number'}")
-    if not (low <= value <= high) or not math.isfinite(value):
+    if not low <= value <= high:
         raise BadRequest(f"{key}: {value} is out of range; give {low} to {high}")
     return kind(value)
 
@@ -114,7 +115,8 @@ def checked_prompt(request: Request, chars: list[str]) -> None:
         raise BadRequest(f"prompt: {error}") from None
 
 
-def _event(kind: str, data) -> str:
+def sse_event(kind: str, data) -> str:
+    """One server-sent event: its kind, and its data as JSON."""
     return f"event: {kind}\ndata: {json.dumps(data)}\n\n"
 
 
@@ -153,10 +155,10 @@ async def events(generator, request: Request, streams: Streams):
                 items.append(queue.get_nowait())
             text = "".join(data for kind, data in items if kind == "text")
             if text:
-                yield _event("text", text)
+                yield sse_event("text", text)
             end = next(((kind, data) for kind, data in items if kind != "text"), None)
             if end is not None:  # always the last item: the worker puts it after every character
-                yield _event(*end)
+                yield sse_event(*end)
                 return
     finally:
         stop.set()  # the client left, or the generation ended: the worker stops at its next step

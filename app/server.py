@@ -29,7 +29,7 @@ from starlette.staticfiles import StaticFiles
 
 from app import runfiles
 from app.catalog import Busy, Catalog, UnknownModel
-from app.generation import MAX_LENGTH, BadRequest, Models, Request, Streams, checked_prompt, events
+from app.generation import MAX_LENGTH, BadRequest, Models, Request, Streams, checked_prompt, events, sse_event
 
 STATIC = Path(__file__).resolve().with_name("static")
 POLL = 1.0  # seconds between two looks at a running training's files
@@ -85,22 +85,26 @@ def make_app(catalog: Catalog, host: str = "127.0.0.1") -> Starlette:
                 now = await run_in_threadpool(catalog.live, model_id)
                 if now["signature"] != seen:
                     seen = now["signature"]
-                    yield f"event: update\ndata: {JSONResponse(now).body.decode()}\n\n"
+                    yield sse_event("update", now)
                 await asyncio.sleep(POLL)
 
         return StreamingResponse(updates(), media_type="text/event-stream", headers=NO_CACHE)
 
     async def generation(request: HTTPRequest):
         try:
-            wanted = Request.parse(await request.json())
+            body = await request.json()
+        except ValueError:
+            return _error(400, "send a JSON object: {model, prompt, temperature, top_k, length, seed}")
+        try:
+            wanted = Request.parse(body)
             generator = await run_in_threadpool(models.get, catalog, wanted.model)
             checked_prompt(wanted, generator[1])
-        except ValueError as error:  # BadRequest, or a body that is not JSON
-            return _error(400, str(error) if isinstance(error, BadRequest) else "send a JSON object")
+        except BadRequest as error:
+            return _error(400, str(error))
         except UnknownModel as error:
             return _error(404, error.args[0])
-        except (Busy, FileNotFoundError) as error:
-            return _error(409, str(error))
+        except (Busy, FileNotFoundError, ValueError) as error:  # ValueError: common.generate's SampleError, a
+            return _error(409, str(error))                      # model file that does not load
         return StreamingResponse(events(generator, wanted, streams), media_type="text/event-stream", headers=NO_CACHE)
 
     async def status(request):

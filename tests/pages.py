@@ -59,7 +59,9 @@ def get_json(url: str, status: int = 200):
 def generation(base: str, body: dict, *, stop_after: int | None = None):
     """The (kind, data) events of POST /api/generate; with `stop_after`, the connection is closed after
     that many events. A refused request gives [("refused", (status, message))]."""
-    with requests.post(f"{base}/api/generate", json=body, stream=True, proxies=LOOPBACK, timeout=600) as response:
+    sent = json.dumps(body)  # Python's JSON, NaN and Infinity included (as a browser's page could send them)
+    with requests.post(f"{base}/api/generate", data=sent, headers={"Content-Type": "application/json"}, stream=True,
+                       proxies=LOOPBACK, timeout=600) as response:
         if response.status_code != 200:
             return [("refused", (response.status_code, response.json()["error"]))]
         found, kind = [], None

@@ -135,6 +135,18 @@ def test_a_model_being_written_by_a_training_is_in_progress_not_loaded(tiny_work
         assert text_of(generation(url, {"model": ws, "prompt": "\n", "length": 10}))
 
 
+def test_a_model_file_that_does_not_load_is_named_not_blamed_on_the_request(tiny_workspace, tmp_path):
+    """Fails if a truncated model.keras reads as a bad request ("send a JSON object"): before, the loader's
+    error, a ValueError, was taken for a body that is not JSON."""
+    workspace = tiny_workspace(tmp_path / "ws")
+    model = workspace / "models" / "model.keras"
+    model.write_bytes(model.read_bytes()[:100])
+    with serving([workspace]) as url:
+        refused = generation(url, {"model": model_id(url, "workspace"), "prompt": "\n", "length": 10})
+    assert refused[0][0] == "refused" and refused[0][1][0] == 409, refused
+    assert "model.keras: not a readable Keras model" in refused[0][1][1], refused
+
+
 def raw_get(base: str, path: str) -> tuple[int, bytes]:
     """GET with the path sent exactly as written (no client-side normalising of `..`)."""
     url = urlsplit(base)
@@ -164,6 +176,8 @@ def test_no_file_outside_the_listed_models_is_reachable(base, path):
     ({"model": "WS", "prompt": "\n\u20ac\n"}, 400, "'\u20ac' at 1"),
     ({"model": "WS", "prompt": "A", "length": 100000}, 400, "length: 100000 is out of range; give 1 to 5000"),
     ({"model": "WS", "prompt": "A", "temperature": "hot"}, 400, "temperature: 'hot' is not a number"),
+    ({"model": "WS", "prompt": "A", "length": float("nan")}, 400, "length: nan is not a whole number"),
+    ({"model": "WS", "prompt": "A", "seed": float("inf")}, 400, "seed: inf is not a whole number"),
     ({"model": "WS", "prompt": "A", "top_k": -1}, 400, "top_k"),
     ({"model": "WS", "prompt": ""}, 400, "prompt: give at least one character"),
 ])

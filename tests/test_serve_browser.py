@@ -167,9 +167,11 @@ def test_the_page_streams_compares_and_follows_a_training(driver, workspace, tmp
         assert out_text(found[commit]) == cli_text(workspace.parent / "commit-models", prompt, length=400, seed=5)
         assert out_text(found[experiment]) == cli_text(workspace / "models", prompt, length=400, seed=5)
         assert out_text(found[commit]) != out_text(found[experiment])
-        curves = wait_for(lambda: {c.get_attribute("data-id"): c.get_attribute("data-points")
-                                   for c in css(driver, "#curves polyline.curve")} or None, "the curves")
-        assert curves == {commit: "2", experiment: "4"}
+        def drawn():  # the chart is redrawn as each ticked model's curve arrives: wait for the two ticked
+            found = {c.get_attribute("data-id"): c.get_attribute("data-points") for c in css(driver, "#curves polyline.curve")}
+            return found if set(found) == {commit, experiment} else None
+
+        assert wait_for(drawn, "the two ticked models' curves") == {commit: "2", experiment: "4"}
         assert len(css(driver, "#curves line.baseline")) == 2
         if os.environ.get("SCRIPTLM_SCREENSHOT"):
             driver.save_screenshot(os.environ["SCRIPTLM_SCREENSHOT"])

@@ -16,11 +16,17 @@ $(VENV)/.installed: pyproject.toml
 # The fused CPU LSTM op (common/fused_lstm.py), compiled against the installed TensorFlow for this machine's
 # CPU. Without g++, or if it fails, one line says so and training uses Keras's LSTM.
 OP := common/_fused_lstm.so
+# TensorFlow's Eigen does not compile with AVX512-FP16 (Sapphire Rapids and later: "expected initializer before
+# '<' token" in PacketMathFP16.h), and the op computes in float32, so that extension is left off where the
+# compiler knows it; a build for this CPU that still fails is tried once more for any x86-64.
 TF_FLAGS = $(PY) -c "import tensorflow as tf; print(' '.join(tf.sysconfig.get_compile_flags() + tf.sysconfig.get_link_flags()))" 2>/dev/null
+NO_FP16 = $$($(CXX) -mno-avx512fp16 -E -x c++ /dev/null >/dev/null 2>&1 && echo -mno-avx512fp16)
+BUILD_OP = $(CXX) -shared -fPIC -O3 -w $< -o $@ $$($(TF_FLAGS))
 $(OP): common/fused_lstm_op.cc $(VENV)/.installed
 	@if ! command -v $(CXX) >/dev/null 2>&1; then \
 	  echo "make: no $(CXX), so the fused LSTM op is not built: training will use Keras's LSTM"; \
-	elif echo "make: building the fused LSTM op, $@ (about a minute)" && $(CXX) -shared -fPIC -O3 -march=native -w $< -o $@ $$($(TF_FLAGS)) 2>$@.log; then rm -f $@.log; \
+	elif echo "make: building the fused LSTM op, $@ (about a minute)" && $(BUILD_OP) -march=native $(NO_FP16) 2>$@.log; then rm -f $@.log; \
+	elif echo "make: the build for this CPU failed; building the op for any x86-64" && $(BUILD_OP) 2>>$@.log; then rm -f $@.log; \
 	else rm -f $@; echo "make: the fused LSTM op did not build ($@.log says why): training will use Keras's LSTM"; fi
 
 install: $(VENV)/.installed $(OP)

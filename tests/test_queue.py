@@ -27,11 +27,9 @@ from app.workspace import dvc_env
 from processes import DEADLINE, end, run as run_process
 from workspaces import TINY, readme_way_back, snapshot as tree
 
-# scrape.refresh: each variant fetches the offline site again, from a server its own scrape starts
-# (a fixed port there would make the second one fail while the first serves); the delay keeps both
-# scrapes going at once.
-REFRESH = ["-S", "scrape.refresh=true", "-S", "scrape.delay=0.2"]
-VARIANTS = {"three": ["-S", "train.epochs=3", *REFRESH], "h12": ["-S", "train.hidden_units=12", *REFRESH]}
+# Training variants, as the README's sweep queues them. (Two scrapes of the offline site at once, each
+# serving it on a port of its own, are tests/test_scrape_stage.py's: here they cost a whole pipeline each.)
+VARIANTS = {"three": ["-S", "train.epochs=3"], "h12": ["-S", "train.hidden_units=12"]}
 MARKER = "SCRIPTLM_QUEUE_TEST"
 DONE = {"Success", "Failed"}
 
@@ -128,7 +126,7 @@ def run(tmp_path_factory, tiny_workspace, project_root):
         qdvc(["exp", "run", "--queue", "-n", name, *overrides], ws, env)
 
     exps = ws / ".dvc" / "tmp" / "exps"
-    trainers, scrapers, together, scraped_together = {}, {}, set(), False
+    trainers, together = {}, set()
     state, asking, asked = {}, None, 0.0
     started = time.monotonic()
     try:
@@ -143,9 +141,6 @@ def run(tmp_path_factory, tiny_workspace, project_root):
             trainers.update(now)
             if len(set(now.values())) >= 2:
                 together |= set(now.values())
-            scraping = stage_cwds("pipeline.scrape", root)
-            scrapers.update(scraping)
-            scraped_together |= len(set(scraping.values())) >= 2
             # asked in the background, every few seconds: each `dvc queue status` costs a second of
             # CPU, and the processes above are watched meanwhile
             if asking is None and time.monotonic() - asked > 5:
@@ -164,7 +159,7 @@ def run(tmp_path_factory, tiny_workspace, project_root):
         left = stop_queue(ws, env, root)
     after = SimpleNamespace(ws=tree(ws), home=tree(root / "home", ()), tmp=tree(root / "tmp", ()), head=head(ws),
                             status=run_process(["git", "status", "--porcelain"], cwd=ws, check=True).stdout)
-    print(f"\nqueue: {elapsed:.0f} s; trainers: {trainers}; scrapers: {scrapers}, at once: {scraped_together}")
+    print(f"\nqueue: {elapsed:.0f} s; trainers: {trainers}")
     return SimpleNamespace(ws=ws, exps=exps, state=state, shown=shown, logs=logs, trainers=trainers,
                            together=together, before=before, after=after, left=left, here=here)
 
@@ -178,7 +173,7 @@ def test_both_queued_variants_succeed_and_each_runs_its_training(run):
     "h12", another shape, starts from scratch."""
     assert run.state == {name: "Success" for name in VARIANTS}, (run.state, run.logs)
     for name, log in run.logs.items():
-        assert "Running stage 'scrape'" in log and "Running stage 'train'" in log, log[-3000:]
+        assert "Running stage 'train'" in log and "Running stage 'scrape'" not in log, log[-3000:]
     assert "resuming from the checkpoint" in run.logs["three"], run.logs["three"][-3000:]
     assert "the model's shape changed (hidden_units)" in run.logs["h12"], run.logs["h12"][-3000:]
 
@@ -202,7 +197,6 @@ def test_exp_show_lists_both_with_their_params_and_metrics(run):
         assert revision["error"] is None, revision["error"]
         params = revision["data"]["params"]["params.yaml"]["data"]
         assert (params["train"]["hidden_units"], params["train"]["epochs"]) == (units, epochs)
-        assert params["scrape"]["refresh"] is True
         metrics = revision["data"]["metrics"]["dvclive/metrics.json"]["data"]
         assert math.isfinite(metrics["eval"]["nats_per_char"]) and metrics["eval"]["nats_per_char"] > 0
         assert metrics["step"] == epochs - 1

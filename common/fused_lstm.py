@@ -1,11 +1,12 @@
 """The fused CPU LSTM op (common/fused_lstm_op.cc, built by `make install`) for training, Keras's LSTM otherwise.
 
 In:  a Keras model whose LSTM layers are plain `keras.layers.LSTM`, and the `train.fused_lstm` setting
-     (`auto` or false).
+     (`auto`, true or false); for `auto`, `make install`'s timing of the op against Keras's LSTM on this
+     machine (common/_fused_lstm.json, written by common/fused_timing.py).
 Out: `load()`: the compiled op library, or None and why not; `lstm(...)`: the op over a whole window,
      with its gradient registered; `fuse(model, setting)`: the model's LSTM layers run on the op from
      then on, on a CPU in float32, or else one line on stderr says why Keras's LSTM runs instead;
-     `fused(model)`: whether it does.
+     `fused(model)`: whether it does; `measured_speedup(units)`: the op's measured speed over Keras's.
 
 `fuse` gives each layer its own `inner_loop` (the LSTM's loop over time, which Keras lets a backend
 replace, as it does with cuDNN) instead of swapping in a subclass: the layer stays a plain
@@ -16,6 +17,8 @@ dropout inside the layer, other activations, another dtype) goes to Keras's own 
 """
 from __future__ import annotations
 
+import json
+import math
 import os
 import sys
 import types
@@ -25,6 +28,7 @@ import keras
 import tensorflow as tf
 
 LIBRARY = Path(__file__).with_name("_fused_lstm.so")
+MEASURED = LIBRARY.with_suffix(".json")  # written by `make install` (common/fused_timing.py)
 SWITCH = "SCRIPTLM_FUSED_LSTM"
 
 _library: list = []  # [(library or None, reason)] once load() has run
@@ -76,10 +80,21 @@ def _inner_loop(self, sequences, initial_state, mask, training=False):
     return h, seq, [h, c]
 
 
+def measured_speedup(units: int) -> float | None:
+    """Keras's LSTM's time over the op's for a training step, as `make install` measured it on this machine at
+    the size nearest `units` (by ratio); None if it was not measured."""
+    try:
+        ratios = {int(size): float(ratio) for size, ratio in json.loads(MEASURED.read_text())["keras_over_op"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return ratios[min(ratios, key=lambda size: abs(math.log(size / units)))] if ratios else None
+
+
 def fuse(model: keras.Model, setting, jit_compile: bool = False) -> bool:
-    """Run `model`'s LSTM layers on the op when `setting` is `auto` and it can: on a CPU (no GPU visible),
-    in float32, without XLA (which cannot compile it). True if it does; a GPU, mixed precision or XLA
-    keep Keras's LSTM silently (the cuDNN path stays as it is), a missing library says so on stderr."""
+    """Run `model`'s LSTM layers on the op when `setting` allows and it can: on a CPU (no GPU visible), in
+    float32, without XLA (which cannot compile it); under `auto` only if `make install` did not measure
+    Keras's LSTM faster on this machine. True if it does; a GPU, mixed precision or XLA keep Keras's LSTM
+    silently (the cuDNN path stays as it is); a missing library, or Keras measured faster, is said on stderr."""
     lstms = [layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)]
     if setting is False or jit_compile or not lstms or tf.config.list_physical_devices("GPU"):
         return False
@@ -88,6 +103,13 @@ def fuse(model: keras.Model, setting, jit_compile: bool = False) -> bool:
     library, reason = load()
     if library is None:
         print(f"train: training with Keras's LSTM, not the fused op ({reason})", file=sys.stderr, flush=True)
+        return False
+    units = max(layer.units for layer in lstms)
+    speedup = measured_speedup(units) if setting == "auto" else None
+    if speedup is not None and speedup < 1:
+        print(f"train: training with Keras's LSTM, not the fused op: `make install` measured the op at {speedup:.2f}x "
+              f"Keras's speed on this machine near {units} cells ({MEASURED.name}; `train.fused_lstm: true` takes "
+              "the op anyway)", file=sys.stderr, flush=True)
         return False
     for layer in lstms:
         layer.inner_loop = types.MethodType(_inner_loop, layer)

@@ -190,9 +190,12 @@ class TrainSettings:
         "TensorFlow's thread pools, set by the stage before TensorFlow starts: `auto` leaves them to TensorFlow, "
         "which `bench/train.py` measured fastest", resumes=True)
     fused_lstm: bool | str = knob("train.fused_lstm",
-                                  Rule((bool, str), lambda v: v in ("auto", False), "a choice: auto or false"),
+                                  Rule((bool, str), lambda v: v in ("auto", True, False),
+                                       "a choice: auto, true or false"),
                                   "`auto`: the fused LSTM op (`make install` builds it) on a CPU in float32 when it "
-                                  "loads, else Keras's LSTM; `false`: always Keras's", resumes=True)
+                                  "loads and `make install` did not measure Keras's LSTM faster on this machine, "
+                                  "else Keras's LSTM; `true`: the op whenever it loads; `false`: always Keras's",
+                                  resumes=True)
     deterministic: bool = knob("train.deterministic", SWITCH, "TensorFlow's deterministic kernels "
                                "(`tf.config.experimental.enable_op_determinism`), so a run on a GPU repeats bitwise; "
                                "a CPU run already does")

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import TINY_SETTINGS, run_training, write_tiny_windows
+from conftest import PROJECT, TINY_SETTINGS, run_training, write_tiny_windows
 from float_bounds import FLOAT32_U, exact_logits_and_bound
 from lstm_reference import forward_backward
 from processes import run
@@ -92,7 +92,7 @@ def test_a_fused_model_trains_and_saves_as_a_plain_lstm_that_loads_without_the_o
     float32 rounding allows (tests/float_bounds.py)."""
     keras.utils.set_random_seed(5)
     model = build_model(9, hidden_units=11, embedding=4, all_positions=True)
-    assert fused_lstm.fuse(model, "auto") and fused_lstm.fused(model)
+    assert fused_lstm.fuse(model, True) and fused_lstm.fused(model)
     model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     ids = np.random.default_rng(0).integers(0, 9, size=(6, 17))
     model.fit(ids, np.roll(ids, -1, axis=1), epochs=2, verbose=0)
@@ -145,7 +145,7 @@ def test_a_training_run_on_the_op_repeats_bitwise(tmp_path, monkeypatch):
     calls = []
     real = fused_lstm.lstm
     monkeypatch.setattr(fused_lstm, "lstm", lambda *args: calls.append(1) or real(*args))
-    settings = replace(TINY_SETTINGS, epochs=2, objective="all", hidden_units=37, batch_size=19)
+    settings = replace(TINY_SETTINGS, epochs=2, objective="all", hidden_units=37, batch_size=19, fused_lstm=True)
     weights = []
     for name in "ab":
         write_tiny_windows(tmp_path / name)
@@ -170,7 +170,7 @@ def test_a_gpu_mixed_precision_and_xla_keep_keras_lstm_without_a_word(monkeypatc
     with monkeypatch.context() as gpu:
         gpu.setattr(tf.config, "list_physical_devices", lambda kind=None: ["a GPU"] if kind == "GPU" else [])
         assert not fused_lstm.fuse(plain, "auto") and not fused_lstm.fused(plain)
-    assert fused_lstm.fuse(plain, "auto") and fused_lstm.fused(plain)
+    assert fused_lstm.fuse(plain, True) and fused_lstm.fused(plain)
     assert "fused" not in capsys.readouterr().err
 
 
@@ -182,3 +182,49 @@ def test_changing_the_setting_resumes_the_run(tmp_path, capsys):
     capsys.readouterr()
     summary = run_training(tmp_path, replace(TINY_SETTINGS, epochs=2, fused_lstm=False))
     assert "resuming from the checkpoint" in capsys.readouterr().out and summary["step"] == 1
+
+
+def test_auto_takes_the_op_only_where_make_install_did_not_time_keras_faster(tmp_path, monkeypatch, capsys):
+    """On an Intel Xeon with AVX-512 the op trained at 0.6-0.7x Keras's speed and `auto` took it all the same.
+    Fails if `auto` takes the op at a size whose nearest timing (by ratio) says Keras is faster, or leaves it
+    where the op is faster or nothing was timed; if the refusal is not one line naming the file; and if `true`
+    does not take the op whatever the timing says."""
+    monkeypatch.setattr(fused_lstm, "MEASURED", tmp_path / "timing.json")
+    (tmp_path / "timing.json").write_text(json.dumps({"keras_over_op": {"256": 0.6, "1024": 1.3}}))
+    for units, on_op in ((200, False), (500, False), (520, True), (3000, True)):  # 500 is nearer 256 by ratio, 520 nearer 1024
+        model = build_model(9, hidden_units=units)
+        assert fused_lstm.fuse(model, "auto") is on_op and fused_lstm.fused(model) is on_op, units
+        said = [line for line in capsys.readouterr().err.splitlines() if "fused" in line]
+        assert said == ([] if on_op else [
+            f"train: training with Keras's LSTM, not the fused op: `make install` measured the op at 0.60x Keras's "
+            f"speed on this machine near {units} cells (timing.json; `train.fused_lstm: true` takes the op anyway)"])
+    assert fused_lstm.fuse(build_model(9, hidden_units=200), True) and capsys.readouterr().err == ""
+    for broken in ("", "{}", '{"keras_over_op": {}}', '{"keras_over_op": {"x": 1}}'):  # unmeasured: the op
+        (tmp_path / "timing.json").write_text(broken)
+        assert fused_lstm.measured_speedup(200) is None and fused_lstm.fuse(build_model(9, hidden_units=200), "auto")
+    (tmp_path / "timing.json").unlink()
+    assert fused_lstm.measured_speedup(200) is None and fused_lstm.fuse(build_model(9, hidden_units=200), "auto")
+
+
+def test_make_installs_timing_measures_both_and_auto_reads_it(tmp_path):
+    """`python -m common.fused_timing`, as `make install` runs it, at two tiny sizes. Fails if it does not time
+    both LSTMs at each size, if its ratio is not Keras's time over the op's, or if `measured_speedup` reads
+    another size's; without the library it says so, exits non-zero and leaves no file behind."""
+    out = tmp_path / "timing.json"
+    done = run([sys.executable, "-m", "common.fused_timing", "--units", "6", "40", "--repeats", "1", "--out", str(out)],
+               cwd=PROJECT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    timing = json.loads(out.read_text())
+    assert set(timing["units"]) == set(timing["keras_over_op"]) == {"6", "40"}
+    for size, row in timing["units"].items():
+        assert row["keras_s"] > 0 and row["op_s"] > 0
+        assert timing["keras_over_op"][size] == pytest.approx(row["keras_s"] / row["op_s"], rel=0.01)
+        assert f"{size} cells: a training step takes" in done.stdout
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fused_lstm, "MEASURED", out)
+        assert fused_lstm.measured_speedup(30) == timing["keras_over_op"]["40"]
+        assert fused_lstm.measured_speedup(8) == timing["keras_over_op"]["6"]
+    missing = run([sys.executable, "-m", "common.fused_timing", "--library", str(tmp_path / "none.so"), "--out",
+                   str(out)], cwd=PROJECT)
+    assert missing.returncode != 0 and "nothing to time: none.so is not built" in missing.stderr
+    assert not out.exists()

@@ -43,10 +43,11 @@ demo: install
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/scriptlm demo --dir demo
 
 # Two workers (most tests wait on a subprocess: TensorFlow's import, DVC), a file at a time, so a file's
-# fixtures are built once; the slowest tests are listed at the end.
+# fixtures are built once, the slowest files first (tests/conftest.py's SLOWEST_FIRST, kept in that order
+# by --no-loadscope-reorder); the slowest tests are listed at the end.
 TEST_WORKERS ?= 2
 test: install
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 clean-demo:
 	rm -rf demo

@@ -12,6 +12,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["DVC_NO_ANALYTICS"] = "1"
 
 PROJECT = Path(__file__).resolve().parent.parent
+# The slowest test files first (by their durations in `make test`), so that pytest-xdist's two workers, handed
+# whole files in this order (the Makefile's `--no-loadscope-reorder`), end together: ordered by how many tests
+# a file has (xdist's default), the heaviest files, which hold few tests, came last and one worker ran them
+# alone for minutes. Those building the tiny workspace (tests/workspaces.py) alternate with those that do not,
+# so neither worker starts by waiting on the other's build.
+SLOWEST_FIRST = ("test_queue.py", "test_multi_worker.py", "test_kill_safety.py", "test_train.py", "test_serve_browser.py",
+                 "test_resume.py", "test_train_faults.py", "test_precision.py", "test_serve.py", "test_resume_recipe.py",
+                 "test_pipeline.py", "test_fused_lstm.py", "test_dvc_checkpoints.py", "test_costs.py",
+                 "test_train_sample.py", "test_train_guards.py", "test_carry_state.py", "test_gpu_check.py",
+                 "test_keep_best.py")
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +39,16 @@ def tiny_workspace(tmp_path_factory):
     if os.environ.get("PYTEST_XDIST_WORKER"):  # one build for all of `make test`'s workers
         return TinyWorkspaces(PROJECT, tmp_path_factory.getbasetemp().parent / "tiny-workspaces")
     return TinyWorkspaces(PROJECT, tmp_path_factory.mktemp("tiny-workspaces"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Runs the files of SLOWEST_FIRST first, in its order; the others after them, as collected."""
+    missing = [name for name in SLOWEST_FIRST if not (PROJECT / "tests" / name).exists()]
+    if missing:
+        raise pytest.UsageError(f"tests/conftest.py: SLOWEST_FIRST names {', '.join(missing)}, not in tests/: "
+                                "remove or rename it there")
+    rank = {name: index for index, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 def project_settings(cls):

@@ -121,6 +121,8 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=20, help="timed training steps per precision (default: 20)")
     parser.add_argument("--chars", type=int, default=300, help="characters generated per sampling measurement "
                         "(default: 300)")
+    parser.add_argument("--peak-repeats", type=int, help="products per timing of the matmul peak (default: 10 on a GPU, "
+                        "20 on a CPU; fewer for a quick check, e.g. the tests')")
     args = parser.parse_args()
     names, gpu = devices()
     units = args.units or (1024 if gpu else 64)
@@ -141,7 +143,7 @@ def main() -> None:
         model, cudnn = cudnn_check(settings, len(chars))
         print(f"cuDNN LSTM kernel: {'used' if cudnn['cudnn'] else 'not used'} ({cudnn['cudnn_reason']}); "
               f"compiled with jit_compile=True, Keras kept jit_compile={cudnn['jit_compile_kept']}")
-        peak = matmul_peak_gflops(8192 if gpu else 2048, 10 if gpu else 20)
+        peak = matmul_peak_gflops(8192 if gpu else 2048, args.peak_repeats or (10 if gpu else 20))
         print(f"float32 matmul peak: {peak:,.0f} GFLOP/s")
         flops = train_flops_per_char(settings, len(chars))
         rates, notes = {}, {}

@@ -30,7 +30,7 @@ BOTH = """
 import contextlib, importlib, io, json, runpy, sys
 from dataclasses import replace
 sys.path.insert(0, "bench")
-sys.argv = ["bench/gpu_check.py", "--batches", "3", "--chars", "60"]
+sys.argv = ["bench/gpu_check.py", "--batches", "3", "--chars", "60", "--peak-repeats", "2"]
 printed = io.StringIO()
 with contextlib.redirect_stdout(printed):
     runpy.run_path("bench/gpu_check.py", run_name="__main__")

@@ -6,7 +6,8 @@ In:  a Keras model whose LSTM layers are plain `keras.layers.LSTM`, and the `tra
 Out: `load()`: the compiled op library, or None and why not; `lstm(...)`: the op over a whole window,
      with its gradient registered; `fuse(model, setting)`: the model's LSTM layers run on the op from
      then on, on a CPU in float32, or else one line on stderr says why Keras's LSTM runs instead;
-     `fused(model)`: whether it does; `measured_speedup(units)`: the op's measured speed over Keras's.
+     `fused(model)`: whether it does; `measured_speedup(units)`: the op's measured speed over Keras's, and
+     `keras_faster(speedup)`: whether `auto` then keeps Keras's LSTM.
 
 `fuse` gives each layer its own `inner_loop` (the LSTM's loop over time, which Keras lets a backend
 replace, as it does with cuDNN) instead of swapping in a subclass: the layer stays a plain
@@ -90,6 +91,11 @@ def measured_speedup(units: int) -> float | None:
     return ratios[min(ratios, key=lambda size: abs(math.log(size / units)))] if ratios else None
 
 
+def keras_faster(speedup: float | None) -> bool:
+    """Whether a measured speed-up (`measured_speedup`) makes `auto` keep Keras's LSTM."""
+    return speedup is not None and speedup < 1
+
+
 def fuse(model: keras.Model, setting, jit_compile: bool = False) -> bool:
     """Run `model`'s LSTM layers on the op when `setting` allows and it can: on a CPU (no GPU visible), in
     float32, without XLA (which cannot compile it); under `auto` only if `make install` did not measure
@@ -106,7 +112,7 @@ def fuse(model: keras.Model, setting, jit_compile: bool = False) -> bool:
         return False
     units = max(layer.units for layer in lstms)
     speedup = measured_speedup(units) if setting == "auto" else None
-    if speedup is not None and speedup < 1:
+    if keras_faster(speedup):
         print(f"train: training with Keras's LSTM, not the fused op: `make install` measured the op at {speedup:.2f}x "
               f"Keras's speed on this machine near {units} cells ({MEASURED.name}; `train.fused_lstm: true` takes "
               "the op anyway)", file=sys.stderr, flush=True)

@@ -208,8 +208,8 @@ def test_auto_takes_the_op_only_where_make_install_did_not_time_keras_faster(tmp
 
 def test_make_installs_timing_measures_both_and_auto_reads_it(tmp_path):
     """`python -m common.fused_timing`, as `make install` runs it, at two tiny sizes. Fails if it does not time
-    both LSTMs at each size, if its ratio is not Keras's time over the op's, or if `measured_speedup` reads
-    another size's; without the library it says so, exits non-zero and leaves no file behind."""
+    both LSTMs at each size, if its ratio is not Keras's time over the op's, if its line names another LSTM than
+    `auto` takes with the ratio stored, or if `measured_speedup` reads another size's; without the library it says so, exits non-zero and leaves no file behind."""
     out = tmp_path / "timing.json"
     done = run([sys.executable, "-m", "common.fused_timing", "--units", "6", "40", "--repeats", "1", "--out", str(out)],
                cwd=PROJECT)
@@ -220,6 +220,9 @@ def test_make_installs_timing_measures_both_and_auto_reads_it(tmp_path):
         assert row["keras_s"] > 0 and row["op_s"] > 0
         assert timing["keras_over_op"][size] == pytest.approx(row["keras_s"] / row["op_s"], rel=0.01)
         assert f"{size} cells: a training step takes" in done.stdout
+        (line,) = [line for line in done.stdout.splitlines() if line.startswith(f"{size} cells:")]
+        taken = "Keras" if timing["keras_over_op"][size] < 1 else "the op"  # what `auto` does with the stored ratio
+        assert line.endswith(f"`train.fused_lstm: auto` takes {taken}"), line
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(fused_lstm, "MEASURED", out)
         assert fused_lstm.measured_speedup(30) == timing["keras_over_op"]["40"]

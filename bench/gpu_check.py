@@ -26,6 +26,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from common.arguments import number
 from common.model import Stepper, precision
 from common.params import load_settings
 from common.settings import TrainSettings, WindowSettings
@@ -121,7 +122,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=20, help="timed training steps per precision (default: 20)")
     parser.add_argument("--chars", type=int, default=300, help="characters generated per sampling measurement "
                         "(default: 300)")
-    parser.add_argument("--peak-repeats", type=int, help="products per timing of the matmul peak (default: 10 on a GPU, "
+    parser.add_argument("--peak-repeats", type=number(int, minimum=1), help="products per timing of the matmul peak (default: 10 on a GPU, "
                         "20 on a CPU; fewer for a quick check, e.g. the tests')")
     args = parser.parse_args()
     names, gpu = devices()

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from conftest import PROJECT
+
 
 @pytest.mark.parametrize("command, message", [
     (["-m", "scrapers", "--base-url", "http://127.0.0.1:9/", "--delay", "nan", "--limit", "1"], "--delay: must be a finite number, got nan"),
@@ -24,6 +26,8 @@ import pytest
      "--seed: must be <= 2147483647, got 99999999999"),
     (["-m", "app.cli", "generate", "--model", "no-such-dir", "--temperature", "1e300"],
      "--temperature: must be <= 2147483647, got 1e300"),
+    # `--peak-repeats 0` was taken as "the default" (`or`), silently
+    ([str(PROJECT / "bench/gpu_check.py"), "--peak-repeats", "0"], "--peak-repeats: must be >= 1, got 0"),
 ])
 def test_bad_numbers_are_refused_before_any_work(tmp_path, command, message):
     done = subprocess.run([sys.executable, *command], cwd=tmp_path, capture_output=True, text=True, timeout=120)

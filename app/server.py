@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import signal
 import socket
 import tempfile
 from pathlib import Path
@@ -128,9 +129,19 @@ def bound_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _stop_as_ctrl_c(signum, frame):
+    raise KeyboardInterrupt  # unwinds through serve()'s `with`, which removes the scratch directory
+
+
 def serve(roots: list[Path], host: str, port: int) -> None:
-    """Serve the page until Ctrl-C; prints its address first."""
+    """Serve the page until Ctrl-C, SIGTERM or SIGHUP (each a clean stop); prints its address first."""
     import uvicorn
+
+    # uvicorn stops gracefully on SIGTERM, then raises it again for the handler it found: Python's default
+    # would kill the process before the scratch directory (copies of models) is removed. SIGHUP likewise.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup` asked to ignore SIGHUP: keep it so
+            signal.signal(signum, _stop_as_ctrl_c)
 
     sock = bound_socket(host, port)
     bound_host, bound_port = sock.getsockname()[:2]

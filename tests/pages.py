@@ -26,11 +26,11 @@ LOOPBACK = {"http": None, "https": None}  # never a proxy: every request stays o
 
 
 @contextmanager
-def server_process(argv: list[str], cwd: Path | None = None):
+def server_process(argv: list[str], cwd: Path | None = None, env: dict | None = None):
     """A server's process inside a `with`, its stdout piped (what it prints for the user), its stderr (TensorFlow's
-    and uvicorn's logs) in a file, so that a chatty log never fills a pipe and stalls it."""
+    and uvicorn's logs) in a file, so that a chatty log never fills a pipe and stalls it; `env` adds variables."""
     with tempfile.TemporaryFile("w+") as log, started(argv, stdout=subprocess.PIPE, stderr=log, text=True,
-                                                        env=dvc_env(), cwd=cwd) as server:
+                                                        env={**dvc_env(), **(env or {})}, cwd=cwd) as server:
         yield server
 
 

@@ -6,6 +6,7 @@ Every server is ended by tests/processes.py, also when a test fails."""
 import csv
 import http.client
 import json
+import signal
 import sys
 import threading
 from urllib.parse import urlsplit
@@ -14,7 +15,7 @@ import pytest
 
 from pages import address, cli_text, generation, get_json, head_id, model_id, server_process, serving, text_of
 from pipeline.train.lock import exclusive
-from processes import dvc, read_lines, wait_for
+from processes import dvc, read_lines, stop, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -223,3 +224,19 @@ def test_without_workspaces_it_lists_the_current_directory_and_the_demo(tiny_wor
     names = [m["id"] for m in found["models"]]
     assert names == ["demo", "demo@" + head_id(project / "demo").split("@")[1]], names
     assert found["problems"] and str(project) in found["problems"][0]  # the project here is not a git repository
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])  # Ctrl-C (SIGINT) always cleaned up
+def test_however_the_server_is_stopped_it_exits_cleanly_and_leaves_no_scratch_behind(workspace, tmp_path, sig):
+    """Fails when `kill` (SIGTERM: what service managers and these tests' fixtures send) or a closed terminal
+    (SIGHUP) leaves a scriptlm-serve-* directory, with its copies of the models, in the temporary directory:
+    uvicorn stops gracefully on SIGTERM, then raises the signal again, and Python's default action killed
+    the process before the scratch directory's `with` could remove it (70 were left in /tmp by 7 test runs)."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    argv = [sys.executable, "-m", "app.cli", "serve", "--port", "0", "--workspace", str(workspace)]
+    with server_process(argv, env={"TMPDIR": str(scratch)}) as server:
+        assert get_json(f"{address(server)}/api/models")["models"]
+        assert len(list(scratch.glob("scriptlm-serve-*"))) == 1
+        assert stop(server, sig) == 0
+    assert list(scratch.glob("scriptlm-serve-*")) == []

@@ -177,8 +177,8 @@ def main() -> None:
                 f"budget ({r['config']}, {r['max_iters']} iterations), measured in this run ({r['best_val_loss']:.3f})"}
                for tag, r in best_runs.items()] or args.nanogpt_points
     best_ngram = next(iter(results.values()))["best_ngram"]
-    args.plot.with_suffix(".json").write_text(json.dumps({"results": results, "best_ngram": best_ngram,
-                                                          "nanogpt": nanogpt}, indent=1) + "\n", encoding="utf-8")
+    args.plot.with_suffix(".json").write_text(json.dumps({"results": results, "best_ngram": best_ngram, "nanogpt": nanogpt,
+                                                          "candidate": args.set}, indent=1) + "\n", encoding="utf-8")
     save_plot(results, best_ngram, nanogpt, args.plot)
     for name, result in results.items():
         figures = ", ".join(f"{at(result['curve'], m, 'val_nats'):.4f} (kept model {at(result['curve'], m, 'kept_val_nats'):.4f}) "

@@ -180,3 +180,35 @@ def test_quality_budgets_are_seconds_of_the_reference_machine():
     assert train.time_scale(123.4, 0) == 1.0       # no reference: this machine's seconds
     with pytest.raises(SystemExit, match="matmul peak"):
         train.time_scale(0.0, 430.0)
+
+
+def curves(*names, candidate=(), ngram=1.69, nanogpt=()):
+    """A bench/quality.py curve file's content: each recipe two points on a falling line."""
+    return {"results": {name: {"curve": [{"seconds": s, "val_nats": 2.0 - s / 600 - i / 10,
+                                          "nanogpt_metric": 2.1 - s / 600 - i / 10,
+                                          "kept_val_nats": 2.0, "kept_nanogpt_metric": 2.1} for s in (60, 600)]}
+                        for i, name in enumerate(names)},
+            "best_ngram": ngram, "nanogpt": list(nanogpt), "candidate": list(candidate)}
+
+
+def test_quality_plot_draws_every_recipe_and_merges_runs_by_their_candidate_keys(tmp_path):
+    """Fails when the plot drops recipes past its colours (it zipped with three, so the fourth of
+    `--only article --only "old default" --only "new default" --set ...` vanished), when runs of one
+    candidate each merge under one name `candidate`, or when a recipe given twice is drawn as one."""
+    plot = load("quality_plot")
+    four = curves("article", "old default", "new default", "candidate")
+    labels = plot.save_plot(four["results"], 1.69, [], tmp_path / "four.png")
+    assert [label.split(":")[0] for label in labels if "every character" in label] == list(four["results"])
+    assert (tmp_path / "four.png").stat().st_size > 0
+    star = {"val_loss": 1.53, "train_s": 610.0, "label": "nanoGPT's best at the 10min budget"}
+    runs = [("a.json", curves("new default", "candidate", candidate=["train.carry_state=true"], nanogpt=[star])),
+            ("b.json", curves("candidate", candidate=["train.layers=2", "train.hidden_units=304"], ngram=9.0)),
+            ("c.json", curves("article", "old default"))]
+    merged = plot.merge(runs)
+    assert list(merged["results"]) == ["new default", "candidate: carry_state=true",
+                                       "candidate: layers=2, hidden_units=304", "article", "old default"]
+    assert merged["best_ngram"] == 1.69 and merged["nanogpt"] == [star]
+    labels = plot.save_plot(**merged, path=tmp_path / "merged.png", measures=("nanogpt_metric", "kept_nanogpt_metric"))
+    assert sum("nanoGPT's measure" in label for label in labels) == 2 * 5 and "nanoGPT's best at the 10min budget" in labels
+    with pytest.raises(SystemExit, match="b.json: recipe 'candidate: carry_state=true' is in an earlier file"):
+        plot.merge(runs[:1] + [("b.json", curves("candidate", candidate=["train.carry_state=true"]))])

@@ -201,42 +201,45 @@ def test_only_loopback_unless_host_says_otherwise(workspace):
         assert url.startswith("http://127.0.0.1:") and get_json(f"{url}/api/info")["exposed"] is False
 
 
-def test_the_command_make_demo_prints_serves_the_demo(workspace):
-    """Fails if `make demo`'s last lines name a command that does not serve the demo's model."""
+def stopped_cleanly(server, sig, scratch) -> None:
+    """Stop `server` by `sig`: it must exit 0 and take its scratch directory (copies of models) with it."""
+    assert len(list(scratch.glob("scriptlm-serve-*"))) == 1
+    assert stop(server, sig) == 0
+    assert list(scratch.glob("scriptlm-serve-*")) == []
+
+
+# The two tests below also stop their server as `kill` (SIGTERM: what service managers and these tests'
+# fixtures send) and a closed terminal (SIGHUP) do. Both left a scriptlm-serve-* directory in the temporary
+# directory: uvicorn stops gracefully on SIGTERM, then raises it again, and Python's default action killed
+# the process before the scratch directory's `with` could remove it (7 test runs had left 70 in /tmp).
+
+def test_the_command_make_demo_prints_serves_the_demo_and_kill_stops_it_cleanly(workspace, tmp_path):
+    """Fails if `make demo`'s last lines name a command that does not serve the demo's model, or if SIGTERM
+    does not stop it cleanly (above)."""
     import shlex
 
     from app.workspace import serve_command
 
     argv = shlex.split(serve_command(workspace))
     assert argv[0].endswith("scriptlm") and argv[1:] == ["serve", "--workspace", str(workspace)]
-    with server_process([*argv, "--port", "0"]) as server:
+    (tmp_path / "tmp").mkdir()
+    with server_process([*argv, "--port", "0"], env={"TMPDIR": str(tmp_path / "tmp")}) as server:
         url = address(server)
         assert "workspace" in {m["kind"] for m in get_json(f"{url}/api/models")["models"]}
+        stopped_cleanly(server, signal.SIGTERM, tmp_path / "tmp")
 
 
-def test_without_workspaces_it_lists_the_current_directory_and_the_demo(tiny_workspace, tmp_path):
-    """Fails if `scriptlm serve` run where `make demo` ran (the project) misses the demo's models."""
+def test_without_workspaces_it_lists_the_current_directory_and_the_demo_and_sighup_stops_it(tiny_workspace, tmp_path):
+    """Fails if `scriptlm serve` run where `make demo` ran (the project) misses the demo's models, or if
+    SIGHUP does not stop it cleanly (above)."""
     project = tmp_path / "project"
     project.mkdir()
     tiny_workspace(project / "demo")
-    with server_process([sys.executable, "-m", "app.cli", "serve", "--port", "0"], cwd=project) as server:
+    (tmp_path / "tmp").mkdir()
+    with server_process([sys.executable, "-m", "app.cli", "serve", "--port", "0"], cwd=project,
+                        env={"TMPDIR": str(tmp_path / "tmp")}) as server:
         found = get_json(f"{address(server)}/api/models")
+        stopped_cleanly(server, signal.SIGHUP, tmp_path / "tmp")
     names = [m["id"] for m in found["models"]]
     assert names == ["demo", "demo@" + head_id(project / "demo").split("@")[1]], names
     assert found["problems"] and str(project) in found["problems"][0]  # the project here is not a git repository
-
-
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])  # Ctrl-C (SIGINT) always cleaned up
-def test_however_the_server_is_stopped_it_exits_cleanly_and_leaves_no_scratch_behind(workspace, tmp_path, sig):
-    """Fails when `kill` (SIGTERM: what service managers and these tests' fixtures send) or a closed terminal
-    (SIGHUP) leaves a scriptlm-serve-* directory, with its copies of the models, in the temporary directory:
-    uvicorn stops gracefully on SIGTERM, then raises the signal again, and Python's default action killed
-    the process before the scratch directory's `with` could remove it (70 were left in /tmp by 7 test runs)."""
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    argv = [sys.executable, "-m", "app.cli", "serve", "--port", "0", "--workspace", str(workspace)]
-    with server_process(argv, env={"TMPDIR": str(scratch)}) as server:
-        assert get_json(f"{address(server)}/api/models")["models"]
-        assert len(list(scratch.glob("scriptlm-serve-*"))) == 1
-        assert stop(server, sig) == 0
-    assert list(scratch.glob("scriptlm-serve-*")) == []

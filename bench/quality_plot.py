@@ -7,7 +7,8 @@ Out: the plot (`bench/quality.png` by default): `save_plot(...)`, which bench/qu
      run, or `python bench/quality_plot.py [CURVES ...] [--plot PNG] [--measure M ...]` to redraw it
      from saved curves without training again. Several files go into one plot (`merge`), each
      candidate named by its keys, so runs of one candidate each read as one comparison; nanoGPT's
-     points and the n-gram are those of the first file that has them.
+     points and the n-gram are those of the first file that has them; `--ylim` zooms in. The merged
+     curves go beside the plot, as .json.
 """
 import argparse
 import json
@@ -28,14 +29,15 @@ def recipe_name(name: str, saved: dict) -> str:
 
 
 def merge(saved_runs: list) -> dict:
-    """Several bench/quality.py curve files as one: every recipe (a name given twice is refused: two runs
-    of one recipe would draw as one); the n-gram and nanoGPT's points of the first file with them."""
+    """Several bench/quality.py curve files as one: every recipe, one already there again named with its
+    file too (two runs of one recipe show the spread between runs); the n-gram and nanoGPT's points of
+    the first file with them."""
     merged = {"results": {}, "best_ngram": None, "nanogpt": []}
     for source, saved in saved_runs:
         for name, result in saved["results"].items():
             label = recipe_name(name, saved)
             if label in merged["results"]:
-                raise SystemExit(f"{source}: recipe {label!r} is in an earlier file too; give each recipe once")
+                label = f"{label} ({Path(source).name})"
             merged["results"][label] = result
         merged["best_ngram"] = merged["best_ngram"] or saved.get("best_ngram")
         merged["nanogpt"] = merged["nanogpt"] or saved.get("nanogpt", [])
@@ -43,7 +45,7 @@ def merge(saved_runs: list) -> dict:
 
 
 def save_plot(results: dict, best_ngram: float, nanogpt: list, path: Path,
-              measures=("val_nats", "nanogpt_metric")) -> list:
+              measures=("val_nats", "nanogpt_metric"), ylim=(1.3, 3.8)) -> list:
     """Draws each recipe (a colour each) in each measure (a line style each); returns the legend's labels."""
     import matplotlib
 
@@ -60,7 +62,7 @@ def save_plot(results: dict, best_ngram: float, nanogpt: list, path: Path,
     axes.axhline(best_ngram, color="black", linestyle=":", label=f"best n-gram ({best_ngram:.3f})")
     for point in nanogpt:
         axes.plot([point["train_s"] / 60], [point["val_loss"]], "k*", markersize=10, label=point["label"])
-    axes.set_ylim(1.3, 3.8)
+    axes.set_ylim(*ylim)
     axes.set_xlabel("training time (minutes, 2 CPU cores)")
     axes.set_ylabel("validation loss (nats per character)")
     axes.set_title("tiny Shakespeare, nanoGPT's split")
@@ -79,6 +81,8 @@ def main() -> None:
     parser.add_argument("--measure", action="append", choices=MEASURES, metavar="MEASURE",
                         help=f"a measure to draw, one line style each (repeat; of: {', '.join(MEASURES)}; "
                              "default: val_nats and nanogpt_metric)")
+    parser.add_argument("--ylim", type=float, nargs=2, default=(1.3, 3.8), metavar=("LOW", "HIGH"),
+                        help="the loss axis's range (default: 1.3 3.8)")
     args = parser.parse_args()
     saved_runs = []
     for path in args.curves:
@@ -87,8 +91,10 @@ def main() -> None:
         except (OSError, ValueError) as error:
             parser.error(f"{path}: not the curves of a bench/quality.py run ({error}); run it first")
     merged = merge(saved_runs)
+    if len(saved_runs) > 1:  # the merged curves beside the plot, so it can be redrawn from one file
+        args.plot.with_suffix(".json").write_text(json.dumps(merged, indent=1) + "\n", encoding="utf-8")
     save_plot(merged["results"], merged["best_ngram"], merged["nanogpt"], args.plot,
-              tuple(dict.fromkeys(args.measure or ("val_nats", "nanogpt_metric"))))
+              tuple(dict.fromkeys(args.measure or ("val_nats", "nanogpt_metric"))), args.ylim)
     print(f"plot: {args.plot}")
 
 

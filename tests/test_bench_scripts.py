@@ -194,7 +194,7 @@ def curves(*names, candidate=(), ngram=1.69, nanogpt=()):
 def test_quality_plot_draws_every_recipe_and_merges_runs_by_their_candidate_keys(tmp_path):
     """Fails when the plot drops recipes past its colours (it zipped with three, so the fourth of
     `--only article --only "old default" --only "new default" --set ...` vanished), when runs of one
-    candidate each merge under one name `candidate`, or when a recipe given twice is drawn as one."""
+    candidate each merge under one name `candidate`, or when a recipe in two files is drawn once."""
     plot = load("quality_plot")
     four = curves("article", "old default", "new default", "candidate")
     labels = plot.save_plot(four["results"], 1.69, [], tmp_path / "four.png")
@@ -210,5 +210,23 @@ def test_quality_plot_draws_every_recipe_and_merges_runs_by_their_candidate_keys
     assert merged["best_ngram"] == 1.69 and merged["nanogpt"] == [star]
     labels = plot.save_plot(**merged, path=tmp_path / "merged.png", measures=("nanogpt_metric", "kept_nanogpt_metric"))
     assert sum("nanoGPT's measure" in label for label in labels) == 2 * 5 and "nanoGPT's best at the 10min budget" in labels
-    with pytest.raises(SystemExit, match="b.json: recipe 'candidate: carry_state=true' is in an earlier file"):
-        plot.merge(runs[:1] + [("b.json", curves("candidate", candidate=["train.carry_state=true"]))])
+    again = plot.merge(runs[:1] + [("d/b.json", curves("new default", "candidate", candidate=["train.carry_state=true"]))])
+    assert list(again["results"]) == ["new default", "candidate: carry_state=true", "new default (b.json)",
+                                      "candidate: carry_state=true (b.json)"]
+
+
+def test_quality_plot_redraws_several_runs_and_saves_their_merged_curves(tmp_path):
+    """Fails when the command line drops a file, refuses its --measure or --ylim, or does not save the
+    merged curves (which then redraw from one file, without writing curves again)."""
+    for name, saved in (("a.json", curves("new default", "candidate", candidate=["train.weight_decay=0"])),
+                        ("b.json", curves("article", "old default"))):
+        (tmp_path / name).write_text(json.dumps(saved))
+    command = [sys.executable, str(PROJECT / "bench/quality_plot.py"), str(tmp_path / "a.json"), str(tmp_path / "b.json"),
+               "--plot", str(tmp_path / "all.png"), "--measure", "kept_nanogpt_metric", "--ylim", "1.4", "2.4"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0 and (tmp_path / "all.png").stat().st_size > 0, done.stderr[-2000:]
+    merged = json.loads((tmp_path / "all.json").read_text())
+    assert list(merged["results"]) == ["new default", "candidate: weight_decay=0", "article", "old default"]
+    again = subprocess.run([*command[:2], str(tmp_path / "all.json"), "--plot", str(tmp_path / "again.png")],
+                           capture_output=True, text=True)
+    assert again.returncode == 0 and not (tmp_path / "again.json").exists(), again.stderr[-2000:]

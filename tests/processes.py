@@ -51,8 +51,9 @@ def end(process: subprocess.Popen, grace: float = GRACE) -> None:
 
 def _default_stop_signals() -> None:
     # A shell ignores SIGINT and SIGQUIT in what it starts in the background (`make test &` in a script),
-    # and children inherit that: a server told to stop with Ctrl-C's signal would then never stop.
-    for sig in (signal.SIGINT, signal.SIGQUIT):
+    # `nohup make test` ignores SIGHUP, and children inherit that: a server told to stop with Ctrl-C's
+    # signal, or a closed terminal's, would then never stop.
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_DFL)
 
 

@@ -31,13 +31,16 @@ def test_a_failing_test_still_ends_its_process_and_the_ones_that_process_started
     wait_for(lambda: not alive(grandchild), f"the grandchild (PID {grandchild}) to be gone")
 
 
-def test_a_started_python_stops_on_sigint_though_the_test_run_ignores_it():
-    """Fails when a child inherits an ignored SIGINT from the test run (a background `make test &` in a
-    script): `serve-offline`, stopped with SIGINT by its tests, then slept until the 15-minute deadline."""
-    probe = "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
-    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+def test_a_started_python_stops_on_sigint_and_sighup_though_the_test_run_ignores_them():
+    """Fails when a child inherits an ignored SIGINT (a background `make test &` in a script) or SIGHUP
+    (`nohup make test`) from the test run: `serve-offline`, stopped with SIGINT by its tests, and
+    `scriptlm serve`, stopped with SIGHUP, then slept until the 15-minute deadline."""
+    probe = ("import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler, "
+             "signal.getsignal(signal.SIGHUP) is signal.SIG_DFL)")
+    before = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGHUP)}
     try:
         done = run([sys.executable, "-c", probe])
     finally:
-        signal.signal(signal.SIGINT, before)
-    assert done.stdout.strip() == "True", done
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+    assert done.stdout.strip() == "True True", done

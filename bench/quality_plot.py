@@ -18,6 +18,8 @@ HERE = Path(__file__).resolve().parent
 MEASURES = {"val_nats": "every character", "nanogpt_metric": "nanoGPT's measure",
             "kept_val_nats": "every character, kept model", "kept_nanogpt_metric": "nanoGPT's measure, kept model"}
 STYLES = ("-", "--", ":", "-.")
+DRAWN = ("val_nats", "nanogpt_metric")  # the measures drawn unless --measure says otherwise
+YLIM = (1.3, 3.8)
 
 
 def recipe_name(name: str, saved: dict) -> str:
@@ -45,7 +47,7 @@ def merge(saved_runs: list) -> dict:
 
 
 def save_plot(results: dict, best_ngram: float, nanogpt: list, path: Path,
-              measures=("val_nats", "nanogpt_metric"), ylim=(1.3, 3.8)) -> list:
+              measures=DRAWN, ylim=YLIM) -> list:
     """Draws each recipe (a colour each) in each measure (a line style each); returns the legend's labels."""
     import matplotlib
 
@@ -80,9 +82,9 @@ def main() -> None:
     parser.add_argument("--plot", type=Path, default=HERE / "quality.png", help="where the plot goes")
     parser.add_argument("--measure", action="append", choices=MEASURES, metavar="MEASURE",
                         help=f"a measure to draw, one line style each (repeat; of: {', '.join(MEASURES)}; "
-                             "default: val_nats and nanogpt_metric)")
-    parser.add_argument("--ylim", type=float, nargs=2, default=(1.3, 3.8), metavar=("LOW", "HIGH"),
-                        help="the loss axis's range (default: 1.3 3.8)")
+                             f"default: {' and '.join(DRAWN)})")
+    parser.add_argument("--ylim", type=float, nargs=2, default=YLIM, metavar=("LOW", "HIGH"),
+                        help=f"the loss axis's range (default: {YLIM[0]} {YLIM[1]})")
     args = parser.parse_args()
     saved_runs = []
     for path in args.curves:
@@ -94,7 +96,7 @@ def main() -> None:
     if len(saved_runs) > 1:  # the merged curves beside the plot, so it can be redrawn from one file
         args.plot.with_suffix(".json").write_text(json.dumps(merged, indent=1) + "\n", encoding="utf-8")
     save_plot(merged["results"], merged["best_ngram"], merged["nanogpt"], args.plot,
-              tuple(dict.fromkeys(args.measure or ("val_nats", "nanogpt_metric"))), args.ylim)
+              tuple(dict.fromkeys(args.measure or DRAWN)), args.ylim)
     print(f"plot: {args.plot}")
 
 

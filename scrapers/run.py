@@ -126,17 +126,19 @@ def scrape(settings: ScrapeSettings, raw_dir: Path, offline_root: Path, progress
 
 def scrape_sites(settings: ScrapeSettings, urls: dict[str, str], out_dir: Path, progress: bool = True,
                  public_origins: dict[str, tuple[str, str]] | None = None,
-                 only_hosts: set[str] | None = None, refresh: bool = False) -> dict[str, SiteReport]:
+                 only_hosts: set[str] | None = None, refresh: bool = False,
+                 backoff: float = 1.0) -> dict[str, SiteReport]:
     """Scrape `urls` ({site: start URL}) concurrently into `out_dir/<site>/`, one thread per site.
 
     `public_origins` maps a site to (served origin, origin to write in episodes.json instead);
     `only_hosts`, if given, are the only hosts that may be contacted; `refresh` (or
-    `scrape.refresh`) fetches again pages already stored. Each site follows links only to the
-    host of its URL and the hosts that redirects lead to.
+    `scrape.refresh`) fetches again pages already stored; `backoff` is the first retry's wait in
+    seconds (doubled at each retry; a server's Retry-After can ask for more). Each site follows
+    links only to the host of its URL and the hosts that redirects lead to.
     """
     check_plan(settings, urls)
     client = PoliteClient(delay=settings.delay, timeout=settings.timeout, retries=settings.retries,
-                          max_page_bytes=settings.max_page_bytes, only_hosts=only_hosts,
+                          max_page_bytes=settings.max_page_bytes, only_hosts=only_hosts, backoff=backoff,
                           deadline=settings.deadline, max_host_failures=settings.max_host_failures)
     stop, stopped = threading.Event(), None
     with client, ThreadPoolExecutor(max_workers=len(urls)) as pool:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -74,33 +75,22 @@ def test_the_estimate_bounds_the_peak_memory_of_real_training(tmp_path, project_
 SHUFFLE_CHILD = """
 import json, sys
 from pathlib import Path
-import numpy as np
-mode, windows, section, root = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
-if mode == "write":
-    from tests.conftest import write_corpus
-    from common.settings import WindowSettings
-    from pipeline.window.write import make_windows
-    letters = np.frombuffer(b"abcdefghij \\n", np.uint8)
-    text = letters[np.random.default_rng(0).integers(0, 12, windows * section + 1)].tobytes().decode()
-    write_corpus(root / "corpus", text, text[:section + 1])
-    make_windows(root / "corpus", root / "windows", root / "windows.json", WindowSettings(section, section, "none"),
-                 progress=False)
-else:
-    from common.vocab import load_vocab
-    from pipeline.train.data import Batching, Order, window_dataset
-    batching = Batching(section, load_vocab(root / "corpus/vocab.json"), 1, "all")
-    data = window_dataset(root / "windows", "train", batching, Order(shuffle_buffer=int(sys.argv[5]), seed=1))
-    next(iter(data))   # the first batch comes only once the buffer is full
-    print(json.dumps(next(int(line.split()[1]) * 1024 for line in open("/proc/self/status")
-                          if line.startswith("VmHWM"))))
+from common.vocab import load_vocab
+from pipeline.train.data import Batching, Order, window_dataset
+section, root, buffer = int(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+batching = Batching(section, load_vocab(root / "corpus/vocab.json"), 1, "all")
+data = window_dataset(root / "windows", "train", batching, Order(shuffle_buffer=buffer, seed=1))
+next(iter(data))   # the first batch comes only once the buffer is full
+print(json.dumps(next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmHWM"))))
 """
 
 
-def shuffle_child(*args) -> int | None:
+def shuffle_child(*args) -> int:
+    """The peak RSS of a fresh process reading the windows under `root` through a shuffle buffer."""
     done = subprocess.run([sys.executable, "-c", SHUFFLE_CHILD, *map(str, args)], cwd=PROJECT, capture_output=True,
                           text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout) if done.stdout.strip() else None
+    return json.loads(done.stdout)
 
 
 def test_the_estimate_bounds_what_the_shuffle_buffer_holds(tmp_path):
@@ -109,10 +99,17 @@ def test_the_estimate_bounds_what_the_shuffle_buffer_holds(tmp_path):
     same reader without a buffer (the kernel's count, in fresh processes: nothing freed earlier is
     reused). At least that, and at most 4 times: 512 bytes of bookkeeping are counted a window, where
     about 190 are measured, and the 51 bytes of data as they are."""
+    from conftest import write_corpus
+    from common.settings import WindowSettings
+    from pipeline.window.write import make_windows
+
     windows, section = 200_000, 50
-    shuffle_child("write", windows, section, tmp_path)
-    growth = shuffle_child("read", windows, section, tmp_path, windows) - \
-        shuffle_child("read", windows, section, tmp_path, 0)
+    letters = np.frombuffer(b"abcdefghij \n", np.uint8)  # written here: only the readers' memory is measured
+    text = letters[np.random.default_rng(0).integers(0, 12, windows * section + 1)].tobytes().decode()
+    write_corpus(tmp_path / "corpus", text, text[:section + 1])
+    make_windows(tmp_path / "corpus", tmp_path / "windows", tmp_path / "windows.json",
+                 WindowSettings(section, section, "none"), progress=False)
+    growth = shuffle_child(section, tmp_path, windows) - shuffle_child(section, tmp_path, 0)
     sizes = dict(batch_size=1, section_length=section, hidden_units=8, layers=1, embedding=0, vocab_size=12,
                  objective="all")
     part = training_peak_bytes(**sizes, shuffle_windows=windows) - training_peak_bytes(**sizes, shuffle_windows=0)

@@ -138,24 +138,46 @@ def test_more_epochs_continue_and_fewer_start_over_each_equal_to_a_straight_run(
     assert logged_steps(root) == [0]
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda cp: (cp / "state.json").write_text("{not json"), "state.json: unreadable"),
-    (lambda cp: (cp / "state.json").write_text('{"epochs_done": 1}'), "state.json: unreadable"),
-    (lambda cp: next(cp.glob("model-*.keras")).write_bytes(next(cp.glob("model-*.keras")).read_bytes()[:5000]),
-     "does not match the sha256 in state.json"),
-    (lambda cp: next(cp.glob("model-*.keras")).unlink(), "missing, though state.json names it"),
-])
-def test_a_damaged_checkpoint_is_an_error_naming_the_file_and_nothing_is_deleted(tmp_path, one_epoch, damage,
-                                                                               message):
+DAMAGES = {
+    "state.json not json": (lambda cp: (cp / "state.json").write_text("{not json"), "state.json: unreadable"),
+    "state.json without its fields": (lambda cp: (cp / "state.json").write_text('{"epochs_done": 1}'),
+                                      "state.json: unreadable"),
+    "model truncated": (lambda cp: next(cp.glob("model-*.keras")).write_bytes(
+        next(cp.glob("model-*.keras")).read_bytes()[:5000]), "does not match the sha256 in state.json"),
+    "model missing": (lambda cp: next(cp.glob("model-*.keras")).unlink(), "missing, though state.json names it"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_each_damage_to_a_checkpoint_is_refused_naming_the_file(tmp_path, one_epoch, damage):
+    """Where the run would resume, read as the stage reads it: each damage is a CheckpointError naming the
+    damaged file and the way out, never a fresh start (the fingerprint is the checkpoint's own, so only the
+    damage can stop the resume)."""
+    directory = tmp_path / "checkpoints"
+    shutil.copytree(one_epoch / "checkpoints", directory)
+    current = json.loads((directory / "state.json").read_text())["fingerprint"]
+    breaks, message = DAMAGES[damage]
+    breaks(directory)
+    with pytest.raises(checkpoint.CheckpointError) as refused:
+        checkpoint.resume_point(directory, current, epochs=2)
+    assert message in str(refused.value) and f"delete {directory}/ to train from scratch" in str(refused.value)
+
+
+def test_a_damaged_checkpoint_stops_the_stage_naming_the_file_and_nothing_is_deleted(tmp_path, one_epoch):
+    """The same refusal through the stage, as DVC runs it (the damages are all refused on one path, above):
+    exit code 1, the message, and every file of the run as it was (the copy of the last good run that the
+    stage sets aside first may be added)."""
     root = tmp_path / "run"
     shutil.copytree(one_epoch, root)
     set_epochs(root, 2)
-    damage(root / "checkpoints")
-    before = {path: path.read_bytes() for path in (root / "dvclive").rglob("*") if path.is_file()}
+    breaks, message = DAMAGES["model truncated"]
+    breaks(root / "checkpoints")
+    before = {path: path.read_bytes() for path in root.rglob("*") if path.is_file()}
     result = run_stage(root)
     assert result.returncode == 1 and message in result.stderr, result.stderr[-2000:]
     assert "delete checkpoints/ to train from scratch" in result.stderr
-    assert {path: path.read_bytes() for path in (root / "dvclive").rglob("*") if path.is_file()} == before
+    changed = [path for path, data in before.items() if not path.is_file() or path.read_bytes() != data]
+    assert [path for path in changed if path.name != ".lock"] == []  # the lock file holds its last holder's PID
 
 
 def test_a_crash_while_saving_keeps_the_previous_model_and_position_together(tmp_path, one_epoch, monkeypatch):

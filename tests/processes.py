@@ -4,13 +4,14 @@ In:  a command (argv and Popen's keyword arguments), or a condition to wait for.
 Out: `started(...)`: the running Popen inside a `with`; on leaving it, normally or by an exception, the
      process's whole process group (its children too: DVC's stages, a server's workers) is sent SIGTERM,
      given GRACE seconds, then SIGKILL, and reaped. `run(...)` / `dvc(...)`: subprocess.run's result, from a
-     process ended the same way. `stop(...)`: a signal, then the exit code. `alive(pid)`. `read_lines(...)`: a process's
+     process ended the same way. `dvc_status(...)`: what `dvc status --json` prints, from DVC in this process. `stop(...)`: a signal, then the exit code. `alive(pid)`. `read_lines(...)`: a process's
      next lines of output, and `wait_for(...)`: a condition's first true value, each failing after DEADLINE.
 
 The timeouts are deadlines for a hang, never measurements: nothing here passes or fails by being slow.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -90,6 +91,18 @@ def dvc(args: list[str], cwd: Path, *, env: dict | None = None, check: bool = Tr
     """`dvc <args>` in `cwd` with this interpreter (no analytics), output captured; by default raises
     CalledProcessError, with the output, if it fails."""
     return run([sys.executable, "-m", "dvc", *args], cwd=cwd, env=env or dvc_env(), check=check)
+
+
+def dvc_status(cwd: Path, targets: list[str] | None = None, *, with_deps: bool = False) -> dict:
+    """What `dvc status --json [--with-deps] [targets]` in `cwd` prints, from DVC's own `Repo.status` under the
+    repo's lock, as that command calls it, but in this process: a `dvc` process costs about a CPU-second,
+    nearly all of it starting up, and the suite asks for the status some thirty times."""
+    from contextlib import chdir
+
+    from dvc.repo import Repo, lock_repo
+
+    with chdir(cwd), Repo() as repo, lock_repo(repo):  # from cwd, as the command: it names stages relative to it
+        return json.loads(json.dumps(repo.status(targets=targets, with_deps=with_deps)))
 
 
 def alive(pid: int) -> bool:

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from app.workspace import commit_all, dvc_env, run
-from processes import dvc, run as run_process
+from processes import dvc, dvc_status, run as run_process
 from workspaces import readme_way_back, snapshot
 
 
@@ -28,7 +28,7 @@ def workspace(tmp_path_factory, tiny_workspace):
 
 
 def status(repo) -> dict:
-    return json.loads(dvc(["status", "--json"], repo).stdout)
+    return dvc_status(repo)
 
 
 def state(repo) -> dict:

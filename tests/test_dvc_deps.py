@@ -1,12 +1,10 @@
 """Editing a module reruns exactly the stages that import it: after a full `dvc repro` of the tiny
 sample pipeline in a temporary repo, `dvc status` names exactly those stages, and `dvc repro`
 then reruns them (and nothing upstream)."""
-import json
-
 import pytest
 
 from app.workspace import run
-from processes import dvc
+from processes import dvc, dvc_status
 from workspaces import snapshot
 
 
@@ -16,7 +14,7 @@ def workspace(tmp_path_factory, tiny_workspace):
 
 
 def changed_stages(workspace) -> set[str]:
-    return set(json.loads(dvc(["status", "--json"], workspace).stdout))
+    return set(dvc_status(workspace))
 
 
 @pytest.mark.parametrize("module, stages", [

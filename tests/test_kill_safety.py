@@ -9,7 +9,6 @@ failure, and after its model replaced the good one. Each time params.yaml is put
 runs: it must end with the good run's model, checkpoint, curves, metrics and samples byte for byte,
 and leave nothing for DVC to redo.
 """
-import json
 import os
 import signal
 import subprocess
@@ -20,7 +19,7 @@ import pytest
 import yaml
 
 from app.workspace import dvc, dvc_env, run
-from processes import DEADLINE, started, wait_for
+from processes import DEADLINE, dvc_status, started, wait_for
 from processes import run as run_process
 from test_train_faults import trainer_under
 
@@ -58,7 +57,7 @@ def go_back_and_check(workspace, good):
     out = dvc(["repro"], workspace, capture=True).stdout
     assert good_files(workspace) == good, out[-3000:]
     assert not (workspace / "checkpoints/.last-good").exists()
-    assert json.loads(dvc(["status", "--json"], workspace, capture=True).stdout) == {}
+    assert dvc_status(workspace) == {}
     assert run(["git", "status", "--porcelain"], workspace, capture=True).stdout == ""
 
 

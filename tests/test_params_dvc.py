@@ -3,12 +3,11 @@
 Before the `check` stage, a typo key added beside the real one was never reported ("up to date"), and a
 bad value was caught only by the stage that reads it, after DVC had deleted that stage's outputs. A params.yaml
 of the previous release still runs: the check renames its old names in the file, and nothing else reruns."""
-import json
 
 import pytest
 
 from app.workspace import run
-from processes import dvc
+from processes import dvc, dvc_status
 from test_knobs import with_old_names
 
 OUTPUTS = ["data/windows/meta.json", "metrics/windows.json", "models/model.keras", "data/samples",
@@ -72,7 +71,7 @@ def test_old_names_are_renamed_in_the_file_by_the_check_and_nothing_else_reruns(
     assert "'scrape.source: sample' is now 'scrape.source: offline'" in out
     for stage in ("scrape", "clean", "window", "train", "sample"):
         assert f"Running stage '{stage}'" not in out, stage
-    assert json.loads(dvc(["status", "--json"], workspace).stdout) == {}
+    assert dvc_status(workspace) == {}
 
 
 def test_the_check_reruns_only_what_reads_the_changed_key(workspace, restore):

@@ -12,7 +12,7 @@ import yaml
 
 from app.workspace import dvc_env, prepare_workspace
 from common.scores import Reference
-from processes import dvc, run
+from processes import dvc, dvc_status, run
 from workspaces import TINY, readme_way_back, snapshot
 
 STAGES = ["scrape", "clean", "window", "train", "sample"]
@@ -122,7 +122,7 @@ def test_the_readmes_way_back_from_an_experiment_restores_everything(workspace, 
     for argv in readme_way_back(project_root):
         run(argv, cwd=workspace, env=dvc_env(), check=True)
     assert snapshot(workspace) == baseline
-    assert json.loads(dvc(["status", "--json"], workspace).stdout) == {}
+    assert dvc_status(workspace) == {}
 
 
 def closed_port() -> int:

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from app.workspace import commit_all, prepare_workspace
-from processes import dvc
+from processes import dvc, dvc_status
 
 # Original lines, one file each, every letter of the names in every file (so that no character is
 # dropped for being in val only); val_fraction 0.5 so that both splits hold whole files.
@@ -30,7 +30,7 @@ def workspace(tmp_path_factory, project_root):
 
 
 def changed(workspace) -> set[str]:
-    return set(json.loads(dvc(["status", "--with-deps", "clean", "--json"], workspace).stdout))
+    return set(dvc_status(workspace, ["clean"], with_deps=True))
 
 
 def corpus(workspace) -> str:
@@ -51,7 +51,7 @@ def test_editing_a_file_reruns_scrape_and_clean(workspace):
     original = path.read_text(encoding="utf-8")
     try:
         path.write_text(original.replace("bread", "bagels"), encoding="utf-8")
-        status = json.loads(dvc(["status", "--with-deps", "clean", "--json"], workspace).stdout)
+        status = dvc_status(workspace, ["clean"], with_deps=True)
         assert set(status) == {"scrape"}
         assert {"changed deps": {"texts/mine": "modified"}} in status["scrape"]
         out = dvc(["repro", "clean"], workspace).stdout

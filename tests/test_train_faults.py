@@ -18,7 +18,7 @@ import yaml
 from conftest import TINY_SETTINGS, run_training, write_tiny_windows
 from app.workspace import commit_all, dvc, dvc_env, run
 import processes
-from processes import alive, started, stop, wait_for
+from processes import alive, dvc_status, started, stop, wait_for
 from test_resume import ARGS, make_run_dir
 
 EPOCHS = 8  # enough for dvc repro to be killed while the trainer has epochs left
@@ -96,7 +96,7 @@ def test_killing_dvc_repro_stops_the_trainer_and_the_rerun_logs_each_epoch_once(
     out = dvc(["repro"], workspace, capture=True).stdout
     assert "resuming from the checkpoint" in out, out
     assert logged_steps(workspace) == list(range(EPOCHS))
-    assert json.loads(dvc(["status", "--json"], workspace, capture=True).stdout) == {}
+    assert dvc_status(workspace) == {}
     commit_all(workspace, "a good run")
 
 
@@ -126,7 +126,7 @@ def test_an_exploding_run_keeps_the_good_run_and_going_back_reruns_cleanly(works
     # the good run's model, checkpoint and curves are all still there: nothing to redo
     assert "Stage 'train' didn't change" in out and "Running stage" not in out, out
     assert live_files(workspace) == good_live
-    assert json.loads(dvc(["status", "--json"], workspace, capture=True).stdout) == {}
+    assert dvc_status(workspace) == {}
 
 
 def write_run(checkpoints, live, name: str, fingerprint: dict) -> None:

@@ -70,6 +70,10 @@ def compile_model(settings: TrainSettings, vocab_size: int, resume: checkpoint.R
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       metrics=[keras.metrics.MeanMetricWrapper(last_loss, name="last_loss"),
                                keras.metrics.MeanMetricWrapper(last_accuracy, name="last_accuracy")])
+    if not model.optimizer.built:
+        # its variables now, not in the first training step: Keras would trace that step twice (once creating
+        # them), 0.6 CPU-s of every run's start here; under a strategy, compile_model runs in its scope
+        model.optimizer.build(model.trainable_variables)
     model.jit_compile = settings.jit_compile  # set here for both: a resumed model takes this run's choice too
     fuse(model, settings.fused_lstm, jit_compile=settings.jit_compile)  # a loaded model is a plain Keras one
     if settings.jit_compile and not model.jit_compile:

@@ -164,8 +164,9 @@ def share_state(strategy: tf.distribute.Strategy, model, source=None) -> None:
     same order, as the strategy requires) the weights and optimizer state of `source`, the model the
     chief resumed from its checkpoint (None on the others: on other machines their checkpoints/ is
     not the chief's)."""
-    with strategy.scope():
-        model.optimizer.build(model.trainable_variables)
+    if not model.optimizer.built:  # compile_model builds it; a LossScaleOptimizer's build is not idempotent
+        with strategy.scope():
+            model.optimizer.build(model.trainable_variables)
     targets = [*model.weights, *random_state_variables(model), *model.optimizer.variables]
     sources = ([*source.weights, *random_state_variables(source), *source.optimizer.variables]
                if source is not None else targets)

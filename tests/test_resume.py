@@ -107,19 +107,8 @@ def one_epoch(tmp_path_factory):
     return root
 
 
-# A SIGTERM in the middle of an epoch, then a rerun: tests/test_resume_recipe.py, with the default recipe.
-
-
-def test_sigterm_in_the_last_batch_of_an_epoch_saves_the_finished_epoch(tmp_path, straight):
-    root = make_run_dir(tmp_path / "run", epochs=3)
-    batches = -(-json.loads((root / "windows.json").read_text())["train"]["windows"] // TINY_SETTINGS.batch_size)
-    result = run_stage(root, signalled_at(epoch=0, batch=batches - 1))
-    assert result.returncode == 130 and "interrupted after epoch 1" in result.stderr, result.stderr[-3000:]
-    state = json.loads((root / "checkpoints/state.json").read_text())
-    assert (state["epochs_done"], state["batches_done"]) == (1, 0) and logged_steps(root) == [0]
-    assert run_stage(root).returncode == 0
-    assert_same_run(root, straight)
-    assert logged_steps(root) == [0, 1, 2]
+# A SIGTERM in the middle of an epoch or in its last batch, then a rerun: tests/test_resume_recipe.py, with the
+# default recipe.
 
 
 def test_more_epochs_continue_and_fewer_start_over_each_equal_to_a_straight_run(tmp_path, straight, one_epoch):

@@ -63,15 +63,19 @@ def test_the_recipe_really_has_dropout_and_a_schedule(straight):
 
 
 def test_sigterms_mid_epoch_then_reruns_end_bitwise_equal_to_the_straight_run(tmp_path, straight):
-    """Stopped twice in epoch 1 (its running means are then put back twice) and once in epoch 2."""
+    """Stopped twice in epoch 1 (its running means are then put back twice), in its last batch (the
+    checkpoint is then of the finished epoch, which is logged once), and once in epoch 2."""
     root = recipe_dir(tmp_path / "run")
-    for epoch, batch, position in ((0, 2, (0, 3)), (0, 3, (0, 7)), (1, 4, (1, 5))):
-        # a resumed epoch's batches count from 0 in the callback that signals
+    batches = -(-json.loads((root / "windows.json").read_text())["train"]["windows"] // SIZE["batch_size"])
+    # a resumed epoch's batches count from 0 in the callback that signals
+    for epoch, batch, position in ((0, 2, (0, 3)), (0, 3, (0, 7)), (0, batches - 1 - 7, (1, 0)), (1, 4, (1, 5))):
         result = run_stage(root, signalled_at(epoch=epoch, batch=batch))
         assert result.returncode == 130, result.stderr[-3000:]
         state = json.loads((root / "checkpoints/state.json").read_text())
         assert (state["epochs_done"], state["batches_done"]) == position
-    assert logged_steps(root) == [0]
+        assert ("interrupted after epoch 1" in result.stderr) == (position == (1, 0)), result.stderr[-3000:]
+        if position[0]:
+            assert logged_steps(root) == [0]
     result = run_stage(root)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "in epoch 2, after batch 5" in result.stdout

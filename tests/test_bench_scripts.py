@@ -230,3 +230,4 @@ def test_quality_plot_redraws_several_runs_and_saves_their_merged_curves(tmp_pat
     again = subprocess.run([*command[:2], str(tmp_path / "all.json"), "--plot", str(tmp_path / "again.png")],
                            capture_output=True, text=True)
     assert again.returncode == 0 and not (tmp_path / "again.json").exists(), again.stderr[-2000:]
+

@@ -3,7 +3,8 @@ and its children's), summed per test file, the heaviest first; one JSON line las
 
 In:  pytest's arguments after `--` (default: the Makefile's `-n 2 --dist loadfile --no-loadscope-reorder`);
      `--out FILE` keeps every test's line (JSON: id, worker, start, wall, own and children's CPU seconds).
-Out: per file, its tests, wall seconds and CPU seconds; the run's wall and CPU seconds.
+Out: per file, its tests, wall seconds and CPU seconds; the run's wall and CPU seconds and the machine, timed
+     by `timed.run_timed` (pytest's output echoed as it comes; the run ended with this script).
 
 Each pytest process loads this module as a plugin (`-p suite_cpu`, bench/ on PYTHONPATH) and appends a line a
 test to the file SCRIPTLM_SUITE_CPU names. A child's CPU is counted once it has been waited for: the processes
@@ -16,7 +17,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +24,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+
+from timed import machine, run_timed  # bench/ is this script's own folder, first on sys.path
 
 PROJECT = Path(__file__).resolve().parent.parent
 MAKEFILE_ARGS = ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder"]
@@ -74,9 +76,7 @@ def main(argv: list[str] | None = None) -> None:
         path = os.pathsep.join(filter(None, [str(PROJECT / "bench"), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, OUT_ENV: str(out), "PYTHONPATH": path}
         command = [sys.executable, "-m", "pytest", "-p", "suite_cpu", *(args.pytest_args or MAKEFILE_ARGS)]
-        started, before = time.monotonic(), _cpu()[1]
-        returncode = subprocess.call(command, cwd=PROJECT, env=env)
-        wall, cpu = time.monotonic() - started, _cpu()[1] - before
+        run = run_timed(command, PROJECT, env)
         lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []
     files = per_file(lines)
     print(f"\n{'file':<44} {'tests':>5} {'wall s':>8} {'CPU s':>8}")
@@ -84,11 +84,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:<44} {entry['tests']:>5} {entry['wall_s']:>8.1f} {entry['cpu_s']:>8.1f}")
     counted = sum(entry["cpu_s"] for entry in files.values())
     print(f"{len(lines)} tests in {len(files)} files: {counted:.0f} CPU-s counted in the tests; the run took "
-          f"{wall:.1f} s and {cpu:.1f} CPU-s")
-    print(json.dumps({"command": command[1:], "returncode": returncode, "wall_s": round(wall, 1),
-                      "cpu_s": round(cpu, 1), "tests": len(lines), "tests_cpu_s": round(counted, 1),
-                      "files": dict(list(files.items())[:args.top])}))
-    sys.exit(returncode)
+          f"{run.wall_s:.1f} s and {run.cpu_s:.1f} CPU-s")
+    print(json.dumps({"command": command[1:], "returncode": run.returncode, "wall_s": round(run.wall_s, 1),
+                      "cpu_s": round(run.cpu_s, 1), "tests": len(lines), "tests_cpu_s": round(counted, 1),
+                      **machine(), "files": dict(list(files.items())[:args.top])}))
+    sys.exit(run.returncode)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ In:  a command (argv and Popen's keyword arguments), or a condition to wait for.
 Out: `started(...)`: the running Popen inside a `with`; on leaving it, normally or by an exception, the
      process's whole process group (its children too: DVC's stages, a server's workers) is sent SIGTERM,
      given GRACE seconds, then SIGKILL, and reaped. `run(...)` / `dvc(...)`: subprocess.run's result, from a
-     process ended the same way. `dvc_status(...)`: what `dvc status --json` prints, from DVC in this process. `stop(...)`: a signal, then the exit code. `alive(pid)`. `read_lines(...)`: a process's
+     process ended the same way. `dvc_status(...)`: what `dvc status --json` prints, from DVC in this process.
+     `stop(...)`: a signal, then the exit code. `alive(pid)`. `read_lines(...)`: a process's
      next lines of output, and `wait_for(...)`: a condition's first true value, each failing after DEADLINE.
 
 The timeouts are deadlines for a hang, never measurements: nothing here passes or fails by being slow.

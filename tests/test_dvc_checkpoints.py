@@ -27,10 +27,6 @@ def workspace(tmp_path_factory, tiny_workspace):
     return dest
 
 
-def status(repo) -> dict:
-    return dvc_status(repo)
-
-
 def state(repo) -> dict:
     return json.loads((repo / "checkpoints" / "state.json").read_text())
 
@@ -55,7 +51,7 @@ def test_a_fresh_clone_that_pulls_reruns_nothing(workspace, tmp_path):
     clone = tmp_path / "clone"
     run(["git", "clone", "-q", str(workspace), str(clone)], tmp_path)
     dvc(["pull"], clone)
-    assert status(clone) == {}
+    assert dvc_status(clone) == {}
     assert state(clone) == state(workspace)
     out = dvc(["repro"], clone).stdout
     assert ran(out) == [], out
@@ -73,7 +69,7 @@ def test_a_shorter_experiment_trains_from_scratch_and_the_way_back_reruns_nothin
 
     go_back(workspace, project_root)
     assert snapshot(workspace) == before  # params.yaml, dvc.lock, the model, checkpoints, curves, samples
-    assert status(workspace) == {}
+    assert dvc_status(workspace) == {}
     out = dvc(["repro"], workspace).stdout
     assert ran(out) == [], out
 
@@ -90,4 +86,4 @@ def test_an_edit_to_the_training_code_retrains_from_scratch_and_the_way_back_und
 
     go_back(workspace, project_root)
     assert snapshot(workspace) == before  # the code too
-    assert status(workspace) == {}
+    assert dvc_status(workspace) == {}
